@@ -1,0 +1,137 @@
+/**
+ * Input checks every adapter runs before it touches a server, so bad input fails the same way on every
+ * backend (a `ConfigError` naming the field) and nothing is half-written.
+ */
+import {
+  CATEGORY_PATTERN,
+  ConfigError,
+  EVENT_TYPE_PATTERN,
+  NewEventSchema,
+  STREAM_NAME_PATTERN,
+  SUBSCRIPTION_NAME_PATTERN,
+  type EventEnvelope,
+  type ExpectedVersion,
+  type NewEvent,
+} from './event-store.ts';
+
+export interface StreamName {
+  stream: string;
+  category: string;
+  id: string;
+}
+
+export function parseStreamName(stream: string): StreamName {
+  if (typeof stream !== 'string' || !STREAM_NAME_PATTERN.test(stream)) {
+    throw new ConfigError(
+      `invalid stream name ${JSON.stringify(stream)}: use "<category>-<id>" with letters, digits, "_" and "-" (e.g. "case-123")`,
+    );
+  }
+  const dash = stream.indexOf('-');
+  return { stream, category: stream.slice(0, dash), id: stream.slice(dash + 1) };
+}
+
+export function checkCategory(category: string): string {
+  if (typeof category !== 'string' || !CATEGORY_PATTERN.test(category)) {
+    throw new ConfigError(`invalid category ${JSON.stringify(category)}: letters, digits and "_", starting with a letter`);
+  }
+  return category;
+}
+
+export function checkSubscriptionName(name: string): string {
+  if (typeof name !== 'string' || !SUBSCRIPTION_NAME_PATTERN.test(name)) {
+    throw new ConfigError(
+      `invalid subscription name ${JSON.stringify(name)}: letters, digits, "_" and "-", at most 64, starting with a letter`,
+    );
+  }
+  return name;
+}
+
+export function checkExpectedVersion(expected: ExpectedVersion | undefined): ExpectedVersion {
+  if (expected === undefined) return 'any';
+  if (expected === 'any' || expected === 'no_stream' || expected === 'exists') return expected;
+  if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0) return expected;
+  throw new ConfigError(
+    `invalid expectedVersion ${JSON.stringify(expected)}: a version >= 0, "no_stream", "exists" or "any"`,
+  );
+}
+
+/** JSON text of a value, or a ConfigError naming the field that cannot be serialised. */
+export function toJson(value: unknown, field: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === 'bigint') throw new TypeError('a BigInt is not JSON');
+      if (typeof v === 'function' || typeof v === 'symbol') throw new TypeError(`a ${typeof v} is not JSON`);
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError(`${v} is not JSON`);
+      return v;
+    });
+  } catch (err) {
+    throw new ConfigError(`${field} is not serialisable as JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (text === undefined) throw new ConfigError(`${field} is not serialisable as JSON (undefined)`);
+  return text;
+}
+
+export interface PreparedEvent {
+  envelope: EventEnvelope;
+  /** JSON of `data` and `metadata`, computed once (adapters store these). */
+  dataJson: string;
+  metadataJson: string;
+  /** Size of the serialised envelope, for `maxEventBytes`. */
+  bytes: number;
+}
+
+/**
+ * Validates one append and builds the envelopes with versions `firstVersion`, `firstVersion + 1`, ...
+ * Throws ConfigError naming the first bad field; never partially accepts.
+ */
+export function prepareAppend(
+  stream: string,
+  events: NewEvent[],
+  firstVersion: number,
+  maxEventBytes: number,
+  now: () => Date = () => new Date(),
+): PreparedEvent[] {
+  const name = parseStreamName(stream);
+  if (!Array.isArray(events) || events.length === 0) {
+    throw new ConfigError(`append to ${stream}: events must be a non-empty array`);
+  }
+  const seen = new Set<string>();
+  const timestamp = now().toISOString();
+  return events.map((raw, i) => {
+    const parsed = NewEventSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.length ? issue.path.join('.') : 'event';
+      throw new ConfigError(`append to ${stream}: events[${i}].${field}: ${issue.message}`);
+    }
+    const e = raw;
+    if (!EVENT_TYPE_PATTERN.test(e.type)) throw new ConfigError(`append to ${stream}: events[${i}].type is invalid`);
+    if (seen.has(e.id)) throw new ConfigError(`append to ${stream}: event id ${e.id} appears twice in one append`);
+    seen.add(e.id);
+    const dataJson = toJson(e.data === undefined ? null : e.data, `events[${i}].data`);
+    const metadataJson = toJson(e.metadata ?? {}, `events[${i}].metadata`);
+    const envelope: EventEnvelope = {
+      id: e.id,
+      type: e.type,
+      timestamp: e.timestamp ?? timestamp,
+      correlationId: e.correlationId ?? e.id,
+      ...(e.causationId !== undefined ? { causationId: e.causationId } : {}),
+      aggregateId: e.aggregateId ?? name.id,
+      aggregateType: e.aggregateType ?? name.category,
+      version: firstVersion + i,
+      // The caller's objects, not copies: adapters store `dataJson` / `metadataJson`; a backend that keeps
+      // objects in memory must copy them itself.
+      data: e.data === undefined ? null : e.data,
+      metadata: e.metadata ?? {},
+    };
+    // 256: a generous allowance for the envelope's other fields.
+    const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson) + 256;
+    if (bytes > maxEventBytes) {
+      throw new ConfigError(
+        `append to ${stream}: events[${i}] is ${bytes} bytes, over this backend's limit of ${maxEventBytes}`,
+      );
+    }
+    return { envelope, dataJson, metadataJson, bytes };
+  });
+}
