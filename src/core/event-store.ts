@@ -146,6 +146,12 @@ export interface SubscriptionOptions {
   batchSize?: number;
   /** Where dead letters go (default `<name>`'s dead-letter store). */
   deadLetter?: string;
+  /**
+   * `close()` waits this long for handlers in flight (default 5000 ms), then returns without
+   * acknowledging them: they are redelivered to the next subscriber of the same name (after `ackWaitMs`
+   * where the backend needs it). This is also how the contract suite simulates a consumer dying mid-batch.
+   */
+  closeTimeoutMs?: number;
 }
 
 export interface Subscription extends AsyncDisposable {
@@ -220,7 +226,7 @@ export interface EventStore extends AsyncDisposable {
   /** Every event exactly once, by strictly increasing position. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
 
-  /** The current version of a stream, 0 when it does not exist. */
+  /** The current version of a stream, 0 when it does not exist (the server is the judge, not a cache). */
   streamVersion(stream: string): Promise<number>;
 
   /** Durable, checkpointed, at-least-once subscription; competing consumers share a name. */
