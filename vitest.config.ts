@@ -1,17 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
 // Tiers by file name: *.unit.test.ts (no servers), *.int.test.ts (real servers), *.e2e.test.ts (the CLI).
-// Global setup starts one managed PostgreSQL and one managed NATS for the whole run (or uses PG_URL /
-// NATS_URL); every test isolates itself by unique schema / stream / subject names.
+// Two projects: `unit` runs without servers (`npm run test:unit`); `servers` (int + e2e, and any test
+// without a tier in its name) shares one managed PostgreSQL and one managed NATS started by its global
+// setup (or PG_URL / NATS_URL); every test isolates itself by unique schema / stream / subject names.
+const ALL = ['src/**/*.test.ts', 'test/**/*.test.ts'];
+const UNIT = ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts'];
+
 export default defineConfig({
   test: {
-    globalSetup: ['./test/global-setup.ts'],
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // 2-core CI machine shared by client and servers: keep parallelism modest.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'servers', include: ALL, exclude: UNIT, globalSetup: ['./test/global-setup.ts'] } },
+    ],
   },
 });

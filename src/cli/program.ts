@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, StoreUnavailableError } from '../core/event-store.ts';
 import { UsageError } from './errors.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerInit } from './commands/init.ts';
+import { registerLoad } from './commands/load.ts';
+import { registerBench } from './commands/bench.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,6 +21,9 @@ export function buildProgram(): Command {
     .exitOverride();
   // One line per command module; each module owns its flags and its action.
   registerDoctor(program);
+  registerInit(program);
+  registerLoad(program);
+  registerBench(program);
   return program;
 }
 

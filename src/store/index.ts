@@ -4,6 +4,8 @@
  */
 import type { EventStore } from '../core/event-store.ts';
 import { memoryBackend } from './memory/index.ts';
+import { postgresBackend } from './postgres/index.ts';
+import { jetstreamBackend } from './jetstream/index.ts';
 
 /** What every backend gets: server URLs resolved by src/infra, and a namespace that isolates a run or a test. */
 export interface BackendOptions {
@@ -33,6 +35,8 @@ export interface BackendModule {
 
 export const backends = {
   memory: memoryBackend,
+  postgres: postgresBackend,
+  jetstream: jetstreamBackend,
 } satisfies Record<string, BackendModule>;
 
 export type BackendName = keyof typeof backends;

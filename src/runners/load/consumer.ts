@@ -1,0 +1,114 @@
+/**
+ * The run's consumer: a durable subscription on the workload's category running during the load. It
+ * measures end-to-end latency (the append's intended send time, carried in metadata, to the moment the
+ * handler runs) and processing duration (the handler validating the event's data), and polls the
+ * subscription's lag (queue depth) once a second.
+ */
+import type { EventStore, RecordedEvent, Subscription } from '../../core/event-store.ts';
+import type { ConsumeMetrics } from '../../core/metrics.ts';
+import type { WorkloadModule } from '../../workloads/workload.ts';
+import type { Clock } from './clock.ts';
+import { INTENDED_AT_KEY } from './executor.ts';
+import { newHistogram, recordMs, type Histogram } from './histogram.ts';
+
+const LAG_POLL_MS = 1000;
+
+export class RunConsumer {
+  processed = 0;
+  failed = 0;
+  lag = 0;
+  lagMax = 0;
+  lagError: string | null = null;
+  /** Events handled whose intended time is inside the measured window. */
+  endToEnd: Histogram = newHistogram();
+  processing: Histogram = newHistogram();
+  private windowStart = Number.POSITIVE_INFINITY;
+  private windowEnd = Number.POSITIVE_INFINITY;
+  private subscription: Subscription | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private polling = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly workload: WorkloadModule,
+    private readonly metrics: ConsumeMetrics,
+    private readonly clock: Clock,
+  ) {}
+
+  async start(name: string): Promise<void> {
+    this.subscription = await this.store.subscribe(name, (event) => this.handle(event), {
+      category: this.workload.category,
+      from: 'end',
+      maxDeliver: 3,
+      backoffMs: [100],
+      maxInFlight: 256,
+      closeTimeoutMs: 2000,
+    });
+    this.timer = setInterval(() => void this.pollLag(), LAG_POLL_MS);
+    this.timer.unref();
+  }
+
+  /** Only events intended inside [start, end) count towards the end-to-end histogram. */
+  measureWindow(startMs: number, endMs: number): void {
+    this.windowStart = startMs;
+    this.windowEnd = endMs;
+  }
+
+  /** Starts a fresh end-to-end histogram (each `max` step gets its own). */
+  resetHistograms(): void {
+    this.endToEnd = newHistogram();
+    this.processing = newHistogram();
+  }
+
+  private handle(event: RecordedEvent): void {
+    const start = this.clock.now();
+    let status: 'success' | 'failed' = 'success';
+    try {
+      this.workload.validate(event);
+    } catch {
+      status = 'failed';
+    }
+    const end = this.clock.now();
+    const intended = (event.metadata as Record<string, unknown> | undefined)?.[INTENDED_AT_KEY];
+    const e2e = typeof intended === 'number' ? start - intended : undefined;
+    if (status === 'success') this.processed += 1;
+    else this.failed += 1;
+    if (typeof intended === 'number' && intended >= this.windowStart && intended < this.windowEnd) {
+      recordMs(this.endToEnd, e2e!);
+      recordMs(this.processing, end - start);
+    }
+    this.metrics.processed(event.type, status, (end - start) / 1000, e2e === undefined ? undefined : e2e / 1000);
+  }
+
+  async pollLag(): Promise<number> {
+    if (!this.subscription || this.polling) return this.lag;
+    this.polling = true;
+    try {
+      this.lag = await this.subscription.lag();
+      this.lagMax = Math.max(this.lagMax, this.lag);
+      this.metrics.setQueueDepth(this.lag);
+      this.lagError = null;
+    } catch (err) {
+      this.lagError = (err as Error).message;
+    } finally {
+      this.polling = false;
+    }
+    return this.lag;
+  }
+
+  /** Waits until `count` events were handled (or the timeout passes); returns whether it caught up. */
+  async drain(count: number, timeoutMs: number): Promise<boolean> {
+    const deadline = this.clock.now() + timeoutMs;
+    while (this.processed + this.failed < count && this.clock.now() < deadline) await this.clock.sleep(20);
+    await this.pollLag();
+    return this.processed + this.failed >= count;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const sub = this.subscription;
+    this.subscription = null;
+    await sub?.close();
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The load side of a run: sends appends to one EventStore on an arrival schedule (open loop) or from N
+ * writers as fast as they can (closed loop), and records every outcome in WindowRecorders.
+ *
+ * No coordinated omission: in open loop every append has an intended send time from the schedule, and
+ * its latency is measured from that time, not from when it was actually sent. When the in-flight limit
+ * is reached a due append is not sent and is counted as dropped (k6's dropped iterations); a send that
+ * leaves more than LATE_SEND_MS after its intended time is counted as late. Nothing is hidden.
+ */
+import {
+  DuplicateEventError,
+  OutcomeUnknownError,
+  StoreUnavailableError,
+  VersionConflictError,
+  type AppendResult,
+  type EventStore,
+} from '../../core/event-store.ts';
+import type { ErrorKind, PublishMetrics } from '../../core/metrics.ts';
+import type { PlannedAppend, WorkloadGenerator } from '../../workloads/workload.ts';
+import type { Clock } from './clock.ts';
+import { WindowRecorder, type WindowResult } from './recorder.ts';
+import { ArrivalSchedule, type Segment } from './schedule.ts';
+
+/** Metadata key carrying the intended send time (epoch ms) so the consumer can measure end-to-end latency. */
+export const INTENDED_AT_KEY = 'eventbench_intended_at';
+
+export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
+/**
+ * A generator may learn from outcomes (the synthetic workload resynchronises its expected versions
+ * after a conflict or an unknown outcome). Optional: other workloads ignore it.
+ */
+export interface ObservingGenerator extends WorkloadGenerator {
+  observe?(planned: PlannedAppend, outcome: AppendOutcome): void;
+}
+
+export function classifyError(err: unknown): ErrorKind {
+  if (err instanceof VersionConflictError) return 'conflict';
+  if (err instanceof StoreUnavailableError) return 'unavailable';
+  if (err instanceof OutcomeUnknownError) return 'unknown_outcome';
+  if (err instanceof DuplicateEventError) return 'duplicate';
+  return 'other';
+}
+
+export interface PhaseWindow {
+  name: string;
+  /** Appends whose intended offset (ms from `startAt`) is below this belong to this window. */
+  endOffsetMs: number;
+}
+
+export interface PhaseSpec {
+  kind: 'open' | 'closed';
+  /** Epoch ms the schedule starts at (the same for every worker). */
+  startAt: number;
+  durationMs: number;
+  /** Open loop: this side's share of the rate. */
+  segments?: Segment[];
+  /** Closed loop: this side's writers. */
+  writers?: number;
+  windows: PhaseWindow[];
+  maxInFlight: number;
+  /** After the schedule ends, wait this long at most for appends in flight (the rest count as unfinished). */
+  drainTimeoutMs: number;
+}
+
+export type PhaseResult = Record<string, WindowResult>;
+
+export interface LiveStats {
+  sent: number;
+  appends: number;
+  events: number;
+  errors: number;
+  dropped: number;
+  inFlight: number;
+  /** p99 (ms) of the window being recorded now, 0 before the first ack. */
+  p99Ms: number;
+  window: string;
+}
+
+const BURST_BEFORE_YIELD = 256;
+
+export class LoadExecutor {
+  private sent = 0;
+  private appends = 0;
+  private events = 0;
+  private errors = 0;
+  private dropped = 0;
+  private inFlight = 0;
+  private current: { name: string; rec: WindowRecorder } | null = null;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly generator: ObservingGenerator,
+    private readonly metrics: PublishMetrics,
+    private readonly clock: Clock,
+  ) {}
+
+  live(): LiveStats {
+    const rec = this.current?.rec;
+    return {
+      sent: this.sent,
+      appends: this.appends,
+      events: this.events,
+      errors: this.errors,
+      dropped: this.dropped,
+      inFlight: this.inFlight,
+      p99Ms: rec && rec.latency.totalCount > 0 ? rec.latency.getValueAtPercentile(99) / 1000 : 0,
+      window: this.current?.name ?? '',
+    };
+  }
+
+  async runPhase(spec: PhaseSpec, signal: AbortSignal): Promise<PhaseResult> {
+    const recorders: { name: string; endOffsetMs: number; rec: WindowRecorder }[] = [];
+    let windowStart = spec.startAt;
+    for (const w of spec.windows) {
+      const end = spec.startAt + Math.min(w.endOffsetMs, spec.durationMs);
+      recorders.push({ name: w.name, endOffsetMs: w.endOffsetMs, rec: new WindowRecorder(windowStart, end) });
+      windowStart = spec.startAt + w.endOffsetMs;
+    }
+    if (recorders.length === 0) throw new Error('a phase needs at least one window');
+    const windowFor = (offsetMs: number): { name: string; rec: WindowRecorder } => {
+      for (const r of recorders) if (offsetMs < r.endOffsetMs) return r;
+      return recorders[recorders.length - 1]!;
+    };
+
+    let pending = 0;
+    let onIdle: (() => void) | null = null;
+    const track = (p: Promise<void>): void => {
+      pending += 1;
+      void p.then(() => {
+        pending -= 1;
+        if (pending === 0 && onIdle) onIdle();
+      });
+    };
+
+    const wait = spec.startAt - this.clock.now();
+    if (wait > 0) await this.clock.sleep(wait, signal);
+
+    if (spec.kind === 'open') {
+      const schedule = new ArrivalSchedule(spec.segments ?? []);
+      let i = 0;
+      let burst = 0;
+      while (!signal.aborted) {
+        const offset = schedule.offsetOf(i);
+        if (!(offset < spec.durationMs)) break;
+        const intended = spec.startAt + offset;
+        const now = this.clock.now();
+        if (intended > now) {
+          burst = 0;
+          await this.clock.sleep(intended - now, signal);
+          continue;
+        }
+        i += 1;
+        const w = windowFor(offset);
+        this.current = w;
+        if (this.inFlight >= spec.maxInFlight) {
+          this.dropped += 1;
+          w.rec.onDropped(intended);
+          this.metrics.dropped();
+          continue;
+        }
+        track(this.send(w.rec, intended));
+        // A long burst (catching up after a stall) still lets acknowledgements be processed.
+        if (++burst >= BURST_BEFORE_YIELD) {
+          burst = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
+    } else {
+      const end = spec.startAt + spec.durationMs;
+      const writer = async (): Promise<void> => {
+        while (!signal.aborted) {
+          const t = this.clock.now();
+          if (t >= end) break;
+          const w = windowFor(t - spec.startAt);
+          this.current = w;
+          // Closed loop: the intended time is the send time, which is exactly what hides stalls
+          // (coordinated omission). Reported as such; use an open-loop executor to see them.
+          const p = this.send(w.rec, t);
+          track(p);
+          await p;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, spec.writers ?? 1) }, writer));
+    }
+
+    if (pending > 0) {
+      const idle = new Promise<void>((resolve) => {
+        onIdle = resolve;
+      });
+      const stop = new AbortController();
+      await Promise.race([idle, this.clock.sleep(spec.drainTimeoutMs, stop.signal)]);
+      stop.abort();
+      onIdle = null;
+    }
+    return Object.fromEntries(recorders.map((r) => [r.name, r.rec.toResult()]));
+  }
+
+  private send(rec: WindowRecorder, intended: number): Promise<void> {
+    const planned = this.generator.next();
+    const events = planned.events;
+    for (const e of events) e.metadata = { ...e.metadata, [INTENDED_AT_KEY]: intended };
+    const eventType = events[0]?.type ?? 'none';
+    const sentAt = this.clock.now();
+    rec.onSend(intended, sentAt);
+    this.sent += 1;
+    this.inFlight += 1;
+    return this.store.appendToStream(planned.stream, events, { expectedVersion: planned.expectedVersion }).then(
+      (result) => {
+        const ack = this.clock.now();
+        this.inFlight -= 1;
+        this.appends += 1;
+        this.events += events.length;
+        rec.onAck(intended, sentAt, ack, events.length, eventType);
+        this.metrics.published(eventType, events.length, (ack - intended) / 1000);
+        this.generator.observe?.(planned, { ok: true, result });
+      },
+      (error: unknown) => {
+        const kind = classifyError(error);
+        this.inFlight -= 1;
+        this.errors += 1;
+        rec.onError(kind, this.clock.now());
+        this.metrics.appendError(kind);
+        this.generator.observe?.(planned, { ok: false, error });
+      },
+    );
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The memory backend: the whole EventStore contract in-process. It is the executable spec and the
+ * harness's ceiling (what eventbench reaches with no server in the way), so the append path does the
+ * validation every backend does (`prepareAppend`) and little else: no copies beyond the JSON text, no
+ * extra async hops. Everything an append does happens synchronously, so one append is atomic and
+ * concurrent appends are serialised by the event loop.
+ */
+import {
+  ConfigError,
+  DuplicateEventError,
+  StoreUnavailableError,
+  VersionConflictError,
+  type AppendOptions,
+  type AppendResult,
+  type Capabilities,
+  type DeadLetter,
+  type EventHandler,
+  type EventStore,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StorageStats,
+  type Subscription,
+  type SubscriptionOptions,
+} from '../../core/event-store.ts';
+import {
+  checkCategory,
+  checkExpectedVersion,
+  checkSubscriptionName,
+  parseStreamName,
+  prepareAppend,
+} from '../../core/validate.ts';
+import {
+  firstAfter,
+  namespaceState,
+  toRecorded,
+  type NamespaceState,
+  type StoredEvent,
+  type StreamState,
+} from './state.ts';
+import { consumerSettings, startConsumer, wakeSubscribers } from './subscription.ts';
+
+/** 4 MiB: generous for an in-process store, and the order of JetStream's / PostgreSQL's practical limits. */
+export const MEMORY_MAX_EVENT_BYTES = 4 * 1024 * 1024;
+
+export interface MemoryStoreOptions {
+  /** Stores with the same namespace in one process share their data. Default `eventbench`. */
+  namespace?: string;
+  /** Largest event accepted (serialised data + metadata + envelope allowance), bytes. Default 4 MiB. */
+  maxEventBytes?: number;
+  /** Clock for default event timestamps (tests). */
+  now?: () => Date;
+}
+
+/**
+ * Switches that exist only to prove the contract suite is not vacuous (test/contract): never exposed
+ * through MemoryStoreOptions, the backend registry or the CLI.
+ */
+export interface MemoryStoreFaults {
+  /** Skip the expected-version check (a store that "forgets" optimistic concurrency). */
+  skipVersionCheck?: boolean;
+  /** Skip the event-id check (a store that stores a retried append twice). */
+  skipDuplicateCheck?: boolean;
+}
+
+const EMPTY_STREAM: StreamState = { events: [] };
+
+function nonNegativeInt(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`${field} must be an integer >= 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function openMemoryStore(options: MemoryStoreOptions = {}, faults: MemoryStoreFaults = {}): EventStore {
+  const namespace = options.namespace ?? 'eventbench';
+  if (typeof namespace !== 'string' || namespace.length === 0) {
+    throw new ConfigError(`memory store: namespace must be a non-empty string`);
+  }
+  const maxEventBytes = options.maxEventBytes ?? MEMORY_MAX_EVENT_BYTES;
+  if (typeof maxEventBytes !== 'number' || !Number.isSafeInteger(maxEventBytes) || maxEventBytes < 1024) {
+    throw new ConfigError(`memory store: maxEventBytes must be an integer >= 1024, got ${JSON.stringify(maxEventBytes)}`);
+  }
+  const now = options.now;
+  const ns: NamespaceState = namespaceState(namespace).state;
+  const capabilities: Capabilities = Object.freeze({
+    atomicMultiAppend: true,
+    globalOrder: true,
+    idempotencyWindowMs: null,
+    competingConsumers: true,
+    orderedCompetingConsumers: false,
+    maxEventBytes,
+  });
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+
+  const ensureOpen = (): void => {
+    if (closed) throw new StoreUnavailableError(`memory store (namespace ${namespace}) is closed`);
+  };
+
+  function append(stream: string, events: NewEvent[], options?: AppendOptions): AppendResult {
+    ensureOpen();
+    const name = parseStreamName(stream);
+    const expected = checkExpectedVersion(options?.expectedVersion);
+    const current = ns.streams.get(stream) ?? EMPTY_STREAM;
+    const currentVersion = current.events.length;
+    // Validates everything (names, types, JSON, size) before anything is looked at or written.
+    const prepared = prepareAppend(stream, events, currentVersion + 1, maxEventBytes, now);
+
+    // Idempotency before concurrency: a retry of a stored append succeeds whatever its expectedVersion.
+    let known = 0;
+    let foreign = false;
+    for (const p of prepared) {
+      const stored = ns.ids.get(p.envelope.id);
+      if (stored !== undefined) {
+        known += 1;
+        if (stored.stream !== stream) foreign = true;
+      }
+    }
+    if (known > 0 && !faults.skipDuplicateCheck) {
+      if (known === prepared.length && !foreign) {
+        const positions = prepared.map((p) => ns.ids.get(p.envelope.id)!.position);
+        const last = ns.ids.get(prepared[prepared.length - 1]!.envelope.id)!;
+        return { streamVersion: last.version, positions, duplicate: true };
+      }
+      const ids = prepared.filter((p) => ns.ids.has(p.envelope.id)).map((p) => p.envelope.id);
+      throw new DuplicateEventError(stream, ids);
+    }
+
+    if (!faults.skipVersionCheck && expected !== 'any') {
+      const ok =
+        expected === 'no_stream' ? currentVersion === 0 : expected === 'exists' ? currentVersion > 0 : currentVersion === expected;
+      if (!ok) throw new VersionConflictError(stream, expected, currentVersion);
+    }
+
+    let state = ns.streams.get(stream);
+    if (state === undefined) {
+      state = { events: [] };
+      ns.streams.set(stream, state);
+    }
+    let categoryEvents = ns.byCategory.get(name.category);
+    if (categoryEvents === undefined) {
+      categoryEvents = [];
+      ns.byCategory.set(name.category, categoryEvents);
+    }
+    const positions: number[] = [];
+    for (const p of prepared) {
+      const e = p.envelope;
+      const stored: StoredEvent = {
+        position: ns.all.length + 1,
+        stream,
+        category: name.category,
+        id: e.id,
+        type: e.type,
+        timestamp: e.timestamp,
+        correlationId: e.correlationId,
+        causationId: e.causationId,
+        aggregateId: e.aggregateId,
+        aggregateType: e.aggregateType,
+        version: e.version,
+        dataJson: p.dataJson,
+        metadataJson: p.metadataJson,
+        bytes: p.bytes - 256 + envelopeBytes(stream, e.id, e.type, e.timestamp, e.correlationId, e.causationId, e.aggregateId, e.aggregateType),
+      };
+      ns.all.push(stored);
+      state.events.push(stored);
+      categoryEvents.push(stored);
+      ns.ids.set(stored.id, stored);
+      ns.bytes += stored.bytes;
+      positions.push(stored.position);
+    }
+    if (ns.subscriptions.size > 0) wakeSubscribers(ns);
+    return { streamVersion: state.events.length, positions, duplicate: false };
+  }
+
+  function readStream(stream: string, options: ReadStreamOptions = {}): RecordedEvent[] {
+    ensureOpen();
+    parseStreamName(stream);
+    const direction = options.direction ?? 'forward';
+    if (direction !== 'forward' && direction !== 'backward') {
+      throw new ConfigError(`readStream ${stream}: direction must be "forward" or "backward", got ${JSON.stringify(direction)}`);
+    }
+    const limit = options.limit === undefined ? Infinity : nonNegativeInt(options.limit, 'readStream limit');
+    const events = ns.streams.get(stream)?.events ?? [];
+    const out: RecordedEvent[] = [];
+    if (direction === 'forward') {
+      const from = options.fromVersion === undefined ? 1 : nonNegativeInt(options.fromVersion, 'readStream fromVersion');
+      for (let i = Math.max(from, 1) - 1; i < events.length && out.length < limit; i++) out.push(toRecorded(events[i]!));
+    } else {
+      const from =
+        options.fromVersion === undefined ? events.length : nonNegativeInt(options.fromVersion, 'readStream fromVersion');
+      for (let i = Math.min(from, events.length) - 1; i >= 0 && out.length < limit; i--) out.push(toRecorded(events[i]!));
+    }
+    return out;
+  }
+
+  function readAll(options: ReadAllOptions = {}): RecordedEvent[] {
+    ensureOpen();
+    const from = options.fromPosition === undefined ? 0 : nonNegativeInt(options.fromPosition, 'readAll fromPosition');
+    const limit = options.limit === undefined ? Infinity : nonNegativeInt(options.limit, 'readAll limit');
+    const out: RecordedEvent[] = [];
+    if (options.category === undefined) {
+      for (let i = from; i < ns.all.length && out.length < limit; i++) out.push(toRecorded(ns.all[i]!));
+    } else {
+      const events = ns.byCategory.get(checkCategory(options.category)) ?? [];
+      for (let i = firstAfter(events, from); i < events.length && out.length < limit; i++) out.push(toRecorded(events[i]!));
+    }
+    return out;
+  }
+
+  async function subscribe(name: string, handler: EventHandler, options: SubscriptionOptions = {}): Promise<Subscription> {
+    ensureOpen();
+    checkSubscriptionName(name);
+    if (typeof handler !== 'function') throw new ConfigError(`subscribe ${name}: handler must be a function`);
+    const category = options.category === undefined ? undefined : checkCategory(options.category);
+    const from = options.from ?? 'start';
+    if (from !== 'start' && from !== 'end') {
+      throw new ConfigError(`subscribe ${name}: from must be "start" or "end", got ${JSON.stringify(from)}`);
+    }
+    const settings = consumerSettings(name, options);
+    let sub = ns.subscriptions.get(name);
+    if (sub === undefined) {
+      const startIndex = from === 'end' ? (category === undefined ? ns.all : (ns.byCategory.get(category) ?? [])).length : 0;
+      sub = { name, category, index: startIndex, nextCheckAt: Infinity, pending: new Map(), consumers: new Map() };
+      ns.subscriptions.set(name, sub);
+    } else if (sub.category !== category) {
+      throw new ConfigError(
+        `subscribe ${name}: the subscription exists with category ${JSON.stringify(sub.category ?? null)}, not ${JSON.stringify(category ?? null)}`,
+      );
+    }
+    const subscription = startConsumer(ns, sub, handler, settings, () => subscriptions.delete(subscription));
+    subscriptions.add(subscription);
+    return subscription;
+  }
+
+  function readDeadLetters(subscription: string): DeadLetter[] {
+    ensureOpen();
+    checkSubscriptionName(subscription);
+    return (ns.deadLetters.get(subscription) ?? []).map((d) => ({ ...d, event: toRecorded(d.event) }));
+  }
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await Promise.all([...subscriptions].map((s) => s.close()));
+  };
+
+  // Methods are plain functions returning settled promises: `async` wrappers would add nothing but a hop.
+  const settle = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  return {
+    backend: 'memory',
+    capabilities,
+    init: () => settle(ensureOpen),
+    appendToStream: (stream, events, options) => settle(() => append(stream, events, options)),
+    readStream: (stream, options) => settle(() => readStream(stream, options)),
+    readAll: (options) => settle(() => readAll(options)),
+    streamVersion: (stream) =>
+      settle(() => {
+        ensureOpen();
+        parseStreamName(stream);
+        return ns.streams.get(stream)?.events.length ?? 0;
+      }),
+    subscribe,
+    readDeadLetters: (subscription) => settle(() => readDeadLetters(subscription)),
+    storageStats: (): Promise<StorageStats> =>
+      settle(() => {
+        ensureOpen();
+        return {
+          events: ns.all.length,
+          bytes: ns.bytes,
+          detail: { streams: ns.streams.size, categories: ns.byCategory.size, subscriptions: ns.subscriptions.size },
+        };
+      }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** JSON size of the envelope fields other than data and metadata (keys, quotes, separators included). */
+function envelopeBytes(...fields: (string | undefined)[]): number {
+  let n = 120; // keys, braces, version and position digits: the fixed part of the serialised envelope
+  for (const f of fields) if (f !== undefined) n += Buffer.byteLength(f);
+  return n;
+}

@@ -1,0 +1,137 @@
+/**
+ * The data of one memory namespace. Stores opened with the same namespace in one process share it, so two
+ * store instances behave like two processes talking to one server: competing consumers, and a re-opened
+ * store resuming a subscription from its checkpoint.
+ *
+ * Events are kept as the JSON text `prepareAppend` produced and parsed on every read: reads are byte-exact
+ * and no caller can mutate what is stored (neither through the object it appended nor one it read).
+ */
+import type { DeadLetter, RecordedEvent } from '../../core/event-store.ts';
+
+export interface StoredEvent {
+  readonly position: number;
+  readonly stream: string;
+  readonly category: string;
+  readonly id: string;
+  readonly type: string;
+  readonly timestamp: string;
+  readonly correlationId: string;
+  readonly causationId: string | undefined;
+  readonly aggregateId: string;
+  readonly aggregateType: string;
+  readonly version: number;
+  readonly dataJson: string;
+  readonly metadataJson: string;
+  /** Serialised size: data + metadata JSON plus the envelope's other fields. */
+  readonly bytes: number;
+}
+
+export interface StreamState {
+  /** Index i holds version i + 1. */
+  readonly events: StoredEvent[];
+}
+
+/** A delivery handed out and not yet acknowledged (or waiting for its retry). Keyed by position. */
+export interface PendingDelivery {
+  readonly event: StoredEvent;
+  /** Deliveries so far. */
+  attempts: number;
+  /** The consumer holding the delivery, or null when it is free to be (re)delivered. */
+  holder: number | null;
+  /** Unique per delivery: an ack from an older delivery (expired lease, closed consumer) is ignored. */
+  deliveryId: number;
+  /** When the holder's lease expires (ackWait), ms since epoch. */
+  leaseUntil: number;
+  /** Not before this time (backoff), ms since epoch. */
+  retryAt: number;
+}
+
+/** A durable subscription: its cursor, the unacknowledged deliveries and the consumers attached to it. */
+export interface SubscriptionState {
+  readonly name: string;
+  readonly category: string | undefined;
+  /** How many events of the subscription's source (all events, or its category's) were handed out. */
+  index: number;
+  /** Earliest time a pending delivery may become due (retry time or lease expiry); 0 = look now. */
+  nextCheckAt: number;
+  /** In position order (insertion order = position order, because the cursor only moves forward). */
+  readonly pending: Map<number, PendingDelivery>;
+  /** Wake-up calls of the consumers attached right now (one per open subscriber). */
+  readonly consumers: Map<number, () => void>;
+}
+
+export interface NamespaceState {
+  readonly name: string;
+  /** Index i holds position i + 1. */
+  readonly all: StoredEvent[];
+  readonly streams: Map<string, StreamState>;
+  readonly byCategory: Map<string, StoredEvent[]>;
+  /** Event id -> the stored event, for idempotent appends (kept forever: idempotencyWindowMs = null). */
+  readonly ids: Map<string, StoredEvent>;
+  readonly subscriptions: Map<string, SubscriptionState>;
+  readonly deadLetters: Map<string, StoredDeadLetter[]>;
+  bytes: number;
+}
+
+export interface StoredDeadLetter extends Omit<DeadLetter, 'event'> {
+  event: StoredEvent;
+}
+
+const namespaces = new Map<string, NamespaceState>();
+
+export function namespaceState(name: string): { state: NamespaceState; created: boolean } {
+  const existing = namespaces.get(name);
+  if (existing) return { state: existing, created: false };
+  const state: NamespaceState = {
+    name,
+    all: [],
+    streams: new Map(),
+    byCategory: new Map(),
+    ids: new Map(),
+    subscriptions: new Map(),
+    deadLetters: new Map(),
+    bytes: 0,
+  };
+  namespaces.set(name, state);
+  return { state, created: true };
+}
+
+export function hasNamespace(name: string): boolean {
+  return namespaces.has(name);
+}
+
+/** Forgets a namespace's data (tests and benchmarks that write millions of events free the memory). */
+export function dropNamespace(name: string): boolean {
+  return namespaces.delete(name);
+}
+
+/** A fresh object graph for the reader: parsed from the stored JSON every time. */
+export function toRecorded(e: StoredEvent): RecordedEvent {
+  const recorded: RecordedEvent = {
+    id: e.id,
+    type: e.type,
+    timestamp: e.timestamp,
+    correlationId: e.correlationId,
+    aggregateId: e.aggregateId,
+    aggregateType: e.aggregateType,
+    version: e.version,
+    data: JSON.parse(e.dataJson) as unknown,
+    metadata: JSON.parse(e.metadataJson) as Record<string, unknown>,
+    stream: e.stream,
+    position: e.position,
+  };
+  if (e.causationId !== undefined) recorded.causationId = e.causationId;
+  return recorded;
+}
+
+/** Index of the first event with position > `after` in a position-sorted array. */
+export function firstAfter(events: readonly StoredEvent[], after: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid]!.position <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

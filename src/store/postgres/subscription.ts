@@ -1,0 +1,363 @@
+/**
+ * Durable, gap-safe, competing-consumer subscriptions on PostgreSQL.
+ *
+ * Order and gaps: events are walked in (transaction_id, position) order, reading only rows whose
+ * transaction is older than every running one (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
+ * Emmett's approach). A row not visible at a read belongs to a transaction that was still running, so its
+ * transaction_id is >= that read's xmin > every transaction_id already handed out: it lands ahead of the
+ * frontier, never behind it. (Checkpointing by position alone is not enough: a transaction that got its
+ * xid early can take a position after a later xid's position.) For appends made by this adapter, one
+ * statement per transaction, the order is each stream's version order.
+ *
+ * Competing consumers: `claim_events` (sql/002) takes the subscription row lock, cuts the next range
+ * (from, to] of up to `batchSize` safe events, records it as a claim with an expiry (ack wait) and moves
+ * the frontier. Only claiming is serialised; consumers process their ranges in parallel. A range is
+ * stable (all its events committed before it was cut), so an expired claim (consumer died, or gave it
+ * back on close) is handed out again as it is. Under competing consumers a stream's events may be
+ * handled out of order (capability orderedCompetingConsumers = false); one consumer handles its batch in
+ * order.
+ *
+ * Acknowledgement: after a batch the consumer deletes its claim and inserts one `success` row per event
+ * into event_log in ONE statement, so "acknowledged" and "logged as success" commit together: a consumer
+ * killed mid-batch leaves its claim to expire and no success rows, the next consumer redelivers the
+ * range, and the unique index event_log_success_key makes a second success row for an event impossible.
+ * Handler side effects outside this database are at-least-once (they may run again after a crash).
+ *
+ * Failures: each failed delivery writes a `failed` row at once (so delivery counts survive a crash); the
+ * consumer retries after backoffMs[attempt-1] (last value repeats) in order; at maxDeliver the event goes
+ * to dead_letters with a `dead` row and the batch moves on.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { sql, type Kysely } from 'kysely';
+import {
+  ConfigError,
+  type EventHandler,
+  type RecordedEvent,
+  type Subscription,
+  type SubscriptionOptions,
+} from '../../core/event-store.ts';
+import { checkCategory, checkSubscriptionName } from '../../core/validate.ts';
+import { toRecorded, translateError, type EventRow } from './connection.ts';
+import { Waker, type ChangeFeed } from './notify.ts';
+import type { Database } from './schema.ts';
+
+export interface SubscriptionDeps {
+  db: Kysely<Database>;
+  schema: string;
+  feed: ChangeFeed;
+  /** Polling fallback when no notification comes (default 1000 ms). */
+  pollIntervalMs: number;
+  /** Called once the subscription is closed (the store forgets it). */
+  onClose?: (subscription: Subscription) => void;
+}
+
+interface ClaimRow extends EventRow {
+  claim_id: number | null;
+  redelivery: boolean;
+  pending: boolean;
+  transaction_id: string;
+}
+
+interface Batch {
+  claimId: number;
+  redelivery: boolean;
+  rows: ClaimRow[];
+}
+
+/** An event of the batch that needs no more work, and what to log for it. */
+interface Done {
+  row: ClaimRow;
+  /** Delivery number of the success; undefined = already logged (dead letter, or done before a crash). */
+  successAttempt: number | undefined;
+}
+
+const DEFAULTS = { maxDeliver: 5, backoffMs: [100, 500, 2000], ackWaitMs: 30_000, maxInFlight: 100, closeTimeoutMs: 5_000 };
+/** First retry after an empty claim that saw committed-but-not-yet-safe rows (an older transaction still running). */
+const PENDING_RETRY_MS = 10;
+
+export async function startSubscription(
+  deps: SubscriptionDeps,
+  name: string,
+  handler: EventHandler,
+  options: SubscriptionOptions = {},
+): Promise<Subscription> {
+  checkSubscriptionName(name);
+  if (typeof handler !== 'function') throw new ConfigError(`subscribe ${name}: handler must be a function`);
+  const category = options.category === undefined ? null : checkCategory(options.category);
+  const maxDeliver = options.maxDeliver ?? DEFAULTS.maxDeliver;
+  const backoffMs = options.backoffMs ?? DEFAULTS.backoffMs;
+  const ackWaitMs = options.ackWaitMs ?? DEFAULTS.ackWaitMs;
+  const maxInFlight = options.maxInFlight ?? DEFAULTS.maxInFlight;
+  const batchSize = Math.min(options.batchSize ?? Math.min(maxInFlight, 100), maxInFlight);
+  const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs;
+  const deadLetter = options.deadLetter ?? name;
+  if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new ConfigError(`subscribe ${name}: maxDeliver must be an integer >= 1`);
+  if (!Array.isArray(backoffMs) || backoffMs.length === 0 || backoffMs.some((v) => !Number.isFinite(v) || v < 0)) {
+    throw new ConfigError(`subscribe ${name}: backoffMs must be a non-empty list of delays >= 0`);
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`subscribe ${name}: batchSize / maxInFlight must be >= 1`);
+  if (!Number.isFinite(ackWaitMs) || ackWaitMs < 1) throw new ConfigError(`subscribe ${name}: ackWaitMs must be > 0`);
+
+  const { db, schema } = deps;
+  const s = sql.id(schema);
+  try {
+    // First subscriber of this name creates it: at the start, or after the newest safe event (`end`).
+    const created = await sql<{ category: string | null }>`
+      WITH start AS (
+        SELECT coalesce(max(e.transaction_id), '0'::xid8) AS transaction_id, coalesce(max(e.position), 0) AS position
+          FROM (SELECT e.transaction_id, e.position FROM ${s}.events e
+                 WHERE ${options.from === 'end'} AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                   AND (${category}::text IS NULL OR e.category = ${category})
+                 ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1) e
+      ), ins AS (
+        INSERT INTO ${s}.subscriptions (name, category, transaction_id, position)
+        SELECT ${name}, ${category}, start.transaction_id, start.position FROM start
+        ON CONFLICT (name) DO NOTHING
+      )
+      SELECT category FROM ${s}.subscriptions WHERE name = ${name}`.execute(db);
+    const existing = created.rows[0];
+    if (existing && existing.category !== category) {
+      throw new ConfigError(`subscription ${name} exists for category ${existing.category ?? '(all)'}, not ${category ?? '(all)'}`);
+    }
+  } catch (err) {
+    throw translateError(err, `subscribe ${name}`);
+  }
+
+  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const waker = new Waker();
+  const unlisten = deps.feed.listen(() => waker.wake());
+  let stopping = false;
+  /** Set when close() gave up waiting: the loop must not write anything any more. */
+  let abandoned = false;
+  let current: { batch: Batch; done: Done[]; retryAt: number } | undefined;
+
+  const backoff = (attempt: number) => backoffMs[Math.min(attempt - 1, backoffMs.length - 1)]!;
+
+  async function claim(): Promise<Batch | { pending: boolean }> {
+    const { rows } = await sql<ClaimRow>`SELECT * FROM ${s}.claim_events(${name}, ${owner}, ${batchSize}::int, ${Math.ceil(ackWaitMs)}::int)`.execute(db);
+    const first = rows[0];
+    if (!first || first.claim_id === null) return { pending: first?.pending ?? false };
+    return { claimId: first.claim_id, redelivery: first.redelivery, rows };
+  }
+
+  /** For a redelivered range: deliveries so far, and which events are already done (success or dead). */
+  async function history(rows: ClaimRow[]): Promise<Map<string, { failed: number; done: boolean }>> {
+    const result = await db
+      .withSchema(schema)
+      .selectFrom('event_log')
+      .select(['event_id', 'outcome'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('subscription', '=', name)
+      .where(
+        'event_id',
+        'in',
+        rows.map((r) => r.event_id),
+      )
+      .groupBy(['event_id', 'outcome'])
+      .execute();
+    const map = new Map<string, { failed: number; done: boolean }>();
+    for (const r of result) {
+      const h = map.get(r.event_id) ?? { failed: 0, done: false };
+      if (r.outcome === 'failed') h.failed += Number(r.n);
+      else h.done = true;
+      map.set(r.event_id, h);
+    }
+    return map;
+  }
+
+  async function logFailure(row: ClaimRow, attempt: number, reason: string, outcome: 'failed' | 'dead'): Promise<void> {
+    const naturalKey = `${row.aggregate_id}:${row.type}:${row.version}`;
+    if (outcome === 'failed') {
+      await db
+        .withSchema(schema)
+        .insertInto('event_log')
+        .values({ subscription: name, event_id: row.event_id, position: row.position, natural_key: naturalKey, outcome, attempts: attempt, error: reason })
+        .execute();
+      return;
+    }
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .withSchema(schema)
+        .insertInto('dead_letters')
+        .values({ subscription: name, event_id: row.event_id, position: row.position, destination: deadLetter, deliveries: attempt, reason })
+        .onConflict((oc) => oc.columns(['subscription', 'event_id']).doNothing())
+        .execute();
+      await trx
+        .withSchema(schema)
+        .insertInto('event_log')
+        .values({ subscription: name, event_id: row.event_id, position: row.position, natural_key: naturalKey, outcome, attempts: attempt, error: reason })
+        .execute();
+    });
+  }
+
+  /**
+   * Acknowledges `done` (success rows) and either deletes the claim (whole batch done) or gives the rest
+   * of the range back: `from` moves past the done prefix and the claim expires at `retryAt` (now, or when
+   * a pending retry is due), so the next consumer of this name picks it up. One statement, one commit.
+   */
+  async function settle(batch: Batch, done: Done[], complete: boolean, retryAt: number): Promise<void> {
+    const logged = done.filter((d) => d.successAttempt !== undefined);
+    const ids = logged.map((d) => d.row.event_id);
+    const positions = logged.map((d) => d.row.position);
+    const keys = logged.map((d) => `${d.row.aggregate_id}:${d.row.type}:${d.row.version}`);
+    const attempts = logged.map((d) => d.successAttempt!);
+    const log = sql`
+      INSERT INTO ${s}.event_log (subscription, event_id, position, natural_key, outcome, attempts)
+      SELECT ${name}, u.event_id, u.position, u.natural_key, 'success', u.attempts
+        FROM unnest(${ids}::text[], ${positions}::bigint[], ${keys}::text[], ${attempts}::int[]) AS u(event_id, position, natural_key, attempts)
+      ON CONFLICT (subscription, event_id) WHERE outcome = 'success' DO NOTHING`;
+    if (complete) {
+      await sql`WITH ack AS (DELETE FROM ${s}.subscription_claims WHERE id = ${batch.claimId}), log AS (${log}) SELECT 1`.execute(db);
+      return;
+    }
+    const last = done[done.length - 1]?.row;
+    await sql`
+      WITH give_back AS (
+        UPDATE ${s}.subscription_claims c
+           SET from_transaction_id = coalesce(${last?.transaction_id ?? null}::xid8, c.from_transaction_id),
+               from_position = coalesce(${last?.position ?? null}::bigint, c.from_position),
+               events = greatest(c.events - ${done.length}::int, 0),
+               expires_at = greatest(clock_timestamp(), to_timestamp(${retryAt / 1000}::float8))
+         WHERE c.id = ${batch.claimId} AND c.owner = ${owner}
+      ), log AS (${log}) SELECT 1`.execute(db);
+  }
+
+  /** Handles one batch in order. Returns false when stopped part-way (the caller gives the rest back). */
+  async function handleBatch(batch: Batch): Promise<boolean> {
+    const state = { batch, done: [] as Done[], retryAt: 0 };
+    current = state;
+    const prior = batch.redelivery ? await history(batch.rows) : undefined;
+    for (const row of batch.rows) {
+      const h = prior?.get(row.event_id);
+      if (h?.done) {
+        state.done.push({ row, successAttempt: undefined });
+        continue;
+      }
+      const event: RecordedEvent = toRecorded(row);
+      for (let attempt = (h?.failed ?? 0) + 1; ; attempt++) {
+        if (stopping) return false;
+        try {
+          await handler(event, { subscription: name, attempt });
+          if (abandoned) return false;
+          state.done.push({ row, successAttempt: attempt });
+          break;
+        } catch (err) {
+          if (abandoned) return false;
+          const reason = err instanceof Error ? err.message : String(err);
+          if (attempt >= maxDeliver) {
+            await logFailure(row, attempt, reason, 'dead');
+            state.done.push({ row, successAttempt: undefined });
+            break;
+          }
+          await logFailure(row, attempt, reason, 'failed');
+          const delay = backoff(attempt);
+          state.retryAt = Date.now() + delay;
+          // Sleep the backoff; close() wakes us and we give the batch back with retryAt kept.
+          const until = state.retryAt;
+          while (!stopping && Date.now() < until) await waker.wait(until - Date.now());
+          if (stopping) return false;
+          state.retryAt = 0;
+        }
+      }
+    }
+    return true;
+  }
+
+  async function loop(): Promise<void> {
+    let acking: Promise<void> | undefined;
+    let idleDelay = PENDING_RETRY_MS;
+    while (!stopping) {
+      let next: Batch | { pending: boolean };
+      try {
+        // The previous batch's acknowledgement runs while this claim runs (two connections): with a
+        // fast handler, catch-up speed is bound by the server's two statements in parallel, not in turn.
+        next = await claim();
+      } catch {
+        await acking;
+        acking = undefined;
+        if (!stopping) await waker.wait(deps.pollIntervalMs);
+        continue;
+      }
+      if (!('claimId' in next)) {
+        await acking;
+        acking = undefined;
+        if (stopping) break;
+        if (next.pending) {
+          await waker.wait(idleDelay);
+          idleDelay = Math.min(idleDelay * 2, deps.pollIntervalMs);
+        } else {
+          idleDelay = PENDING_RETRY_MS;
+          await waker.wait(deps.pollIntervalMs);
+        }
+        continue;
+      }
+      idleDelay = PENDING_RETRY_MS;
+      const batch = next;
+      let complete: boolean;
+      try {
+        complete = await handleBatch(batch);
+      } catch {
+        complete = false; // a failure log could not be written (server gone): the claim expires and is redelivered
+      }
+      await acking;
+      acking = undefined;
+      const state = current!;
+      current = undefined;
+      if (abandoned) break;
+      if (!complete) {
+        await settle(batch, state.done, false, state.retryAt).catch(() => {});
+        break;
+      }
+      acking = settle(batch, state.done, true, 0).catch(() => {
+        // Not acknowledged (server gone): the claim expires after ack wait and the range is redelivered.
+      });
+    }
+    await acking;
+  }
+
+  const running = loop();
+  let closing: Promise<void> | undefined;
+
+  const subscription: Subscription = {
+    name,
+    async lag(): Promise<number> {
+      try {
+        const { rows } = await sql<{ n: number }>`
+          SELECT (SELECT count(*) FROM ${s}.events e, ${s}.subscriptions sub
+                   WHERE sub.name = ${name}
+                     AND (e.transaction_id, e.position) > (sub.transaction_id, sub.position)
+                     AND (sub.category IS NULL OR e.category = sub.category))
+               + (SELECT coalesce(sum(c.events), 0) FROM ${s}.subscription_claims c WHERE c.subscription = ${name}) AS n`.execute(db);
+        return Number(rows[0]!.n);
+      } catch (err) {
+        throw translateError(err, `lag of ${name}`);
+      }
+    },
+    close(): Promise<void> {
+      closing ??= (async () => {
+        stopping = true;
+        unlisten();
+        waker.wake();
+        let timer: NodeJS.Timeout | undefined;
+        const finished = await Promise.race([
+          running.then(() => true),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), closeTimeoutMs);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (finished) return;
+        // A handler is still running: leave it, acknowledge what finished before it, give the rest back.
+        abandoned = true;
+        const state = current;
+        if (state) await settle(state.batch, state.done, false, state.retryAt).catch(() => {});
+      })().finally(() => deps.onClose?.(subscription));
+      return closing;
+    },
+    [Symbol.asyncDispose]() {
+      return subscription.close();
+    },
+  };
+  return subscription;
+}

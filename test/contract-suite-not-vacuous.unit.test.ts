@@ -1,0 +1,52 @@
+/**
+ * The contract suite must fail on a backend that breaks a guarantee: run its cases against deliberately
+ * broken memory stores and assert the cases guarding that guarantee throw (and the others still pass, so
+ * the failure is the fault's and not the harness's).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Capabilities } from '../src/core/event-store.ts';
+import { MEMORY_MAX_EVENT_BYTES } from '../src/store/memory/index.ts';
+import { brokenMemoryTarget } from './contract/broken-memory-store.ts';
+import { contractCases, runContractCase, type ContractCase } from './contract/event-store-contract.ts';
+
+const CAPABILITIES: Capabilities = {
+  atomicMultiAppend: true,
+  globalOrder: true,
+  idempotencyWindowMs: null,
+  competingConsumers: true,
+  orderedCompetingConsumers: false,
+  maxEventBytes: MEMORY_MAX_EVENT_BYTES,
+};
+
+function contractCase(prefix: string): ContractCase {
+  const found = contractCases.find((c) => c.name.startsWith(prefix));
+  if (!found) throw new Error(`no contract case starting with ${JSON.stringify(prefix)}`);
+  return found;
+}
+
+describe('the contract suite is not vacuous', () => {
+  it('fails the concurrency and expected-version cases on a store without the version check', async () => {
+    const target = brokenMemoryTarget({ skipVersionCheck: true });
+    await expect(runContractCase(contractCase('of N concurrent appends'), target, CAPABILITIES)).rejects.toThrow(
+      /exactly one concurrent append succeeds/,
+    );
+    await expect(runContractCase(contractCase('expected version:'), target, CAPABILITIES)).rejects.toThrow();
+    await expect(runContractCase(contractCase('atomic multi-event append'), target, CAPABILITIES)).rejects.toThrow();
+    // The same broken store passes the cases that do not depend on the version check.
+    await runContractCase(contractCase('reads back payload'), target, CAPABILITIES);
+    await runContractCase(contractCase('readAll:'), target, CAPABILITIES);
+  });
+
+  it('fails the duplicate-id case on a store that stores retries twice', async () => {
+    const target = brokenMemoryTarget({ skipDuplicateCheck: true });
+    await expect(runContractCase(contractCase('an event id already stored'), target, CAPABILITIES)).rejects.toThrow();
+    await runContractCase(contractCase('versions are contiguous'), target, CAPABILITIES);
+  });
+
+  it('fails the capability case when the declared capabilities are not what the store has', async () => {
+    const target = brokenMemoryTarget({});
+    await expect(
+      runContractCase(contractCase('declares its capabilities'), target, { ...CAPABILITIES, orderedCompetingConsumers: true }),
+    ).rejects.toThrow();
+  });
+});

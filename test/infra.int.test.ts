@@ -1,0 +1,216 @@
+/**
+ * Managed servers (src/infra): real PostgreSQL and nats-server processes of their own (not the shared
+ * ones from global setup, since these tests kill and pause them). Data survives kill -9 + restart on
+ * the same data dir; a paused server blocks requests until resumed; a process that started servers
+ * leaves none behind when it is interrupted (SIGINT) or dies hard (SIGKILL, via the watchdog).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startManagedNats, type NatsServerHandle } from '../src/infra/managed-nats.ts';
+import { startManagedPostgres } from '../src/infra/managed-postgres.ts';
+import { isAlive, ownedLabels, processTree, waitFor } from '../src/infra/process-registry.ts';
+import type { ServerHandle } from '../src/infra/server-handle.ts';
+import { uniqueName } from './support/servers.ts';
+
+/** Resolves to 'pending' if `p` has not settled after `ms`: proof that a request blocks. */
+async function stillPendingAfter(p: Promise<unknown>, ms: number): Promise<'settled' | 'pending'> {
+  return Promise.race([p.then(() => 'settled' as const, () => 'settled' as const), new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
+}
+
+describe('managed PostgreSQL', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    server = await startManagedPostgres();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('starts on a loopback port and reports its version', async () => {
+    expect(server.url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+    expect(server.version).toMatch(/^\d+\.\d+/);
+    expect(isAlive(server.pid)).toBe(true);
+    expect(existsSync(`${server.dataDir}/PG_VERSION`)).toBe(true);
+  });
+
+  it('keeps committed rows across kill -9 and restart on the same data dir and port', async () => {
+    const table = uniqueName('infra');
+    const client = new pg.Client({ connectionString: server.url });
+    client.on('error', () => {}); // the kill below breaks this connection
+    await client.connect();
+    await client.query(`create table ${table} (id int primary key, body text)`);
+    await client.query(`insert into ${table} values (1, 'survives kill -9')`);
+
+    const oldPid = server.pid;
+    const members = processTree(oldPid);
+    expect(members.length).toBeGreaterThan(2); // postmaster + background processes + our backend
+    await server.kill();
+    expect(server.state).toBe('down');
+    for (const pid of members) expect(isAlive(pid), `pid ${pid} of the killed server`).toBe(false);
+    await client.end().catch(() => {});
+
+    const url = server.url;
+    await server.restart(); // crash recovery replays the WAL
+    expect(server.pid).not.toBe(oldPid);
+    expect(server.url).toBe(url);
+    const after = new pg.Client({ connectionString: server.url });
+    await after.connect();
+    try {
+      const { rows } = await after.query(`select body from ${table} where id = 1`);
+      expect(rows).toEqual([{ body: 'survives kill -9' }]);
+    } finally {
+      await after.end();
+    }
+  });
+
+  it('blocks queries while paused (SIGSTOP) and answers after resume', async () => {
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      await server.pause();
+      expect(server.state).toBe('paused');
+      const query = client.query('select 42 as answer');
+      expect(await stillPendingAfter(query, 500)).toBe('pending');
+      await server.resume();
+      const { rows } = await query;
+      expect(rows).toEqual([{ answer: 42 }]);
+    } finally {
+      await server.resume();
+      await client.end();
+    }
+  });
+});
+
+describe('managed NATS', () => {
+  let server: NatsServerHandle;
+  beforeAll(async () => {
+    server = await startManagedNats();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('starts with JetStream on a loopback port and reports its version', async () => {
+    expect(server.url).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.version).toMatch(/^\d+\.\d+\.\d+/);
+    const res = await fetch(`${server.monitorUrl}/varz`);
+    const varz = (await res.json()) as { version: string; jetstream?: { config?: { store_dir?: string } } };
+    expect(varz.version).toBe(server.version);
+    expect(varz.jetstream?.config?.store_dir).toContain(server.dataDir);
+  });
+
+  it('keeps an acknowledged JetStream message across kill -9 and restart on the same store dir and port', async () => {
+    // SIGKILL keeps the OS page cache, so even 2.9 (fsync every 60 s) must not lose an acked message here;
+    // only a machine crash would.
+    const stream = uniqueName('INFRA');
+    const subject = `${stream}.events`;
+    const nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
+    const ack = await jetstream(nc).publish(subject, 'survives kill -9');
+    await nc.close();
+
+    const oldPid = server.pid;
+    await server.kill();
+    expect(isAlive(oldPid)).toBe(false);
+    await server.restart();
+    expect(server.pid).not.toBe(oldPid);
+
+    const nc2 = await connect({ servers: server.url });
+    try {
+      const jsm2 = await jetstreamManager(nc2);
+      const msg = await jsm2.streams.getMessage(stream, { seq: ack.seq });
+      expect(msg?.string()).toBe('survives kill -9');
+    } finally {
+      await nc2.close();
+    }
+  });
+
+  it('blocks a publish while paused (SIGSTOP) and acknowledges it after resume', async () => {
+    const stream = uniqueName('PAUSE');
+    const nc = await connect({ servers: server.url });
+    try {
+      await (await jetstreamManager(nc)).streams.add({ name: stream, subjects: [`${stream}.>`] });
+      await server.pause();
+      const publish = jetstream(nc).publish(`${stream}.x`, 'while paused', { timeout: 20_000 });
+      expect(await stillPendingAfter(publish, 500)).toBe('pending');
+      await server.resume();
+      const ack = await publish;
+      expect(ack.stream).toBe(stream);
+      expect(ack.seq).toBe(1);
+    } finally {
+      await server.resume();
+      await nc.close();
+    }
+  });
+});
+
+describe('no server outlives the process that started it', () => {
+  const fixture = fileURLToPath(new URL('./fixtures/hold-servers.ts', import.meta.url));
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    // A failed assertion must not leave a holder running: SIGINT makes it stop its servers.
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGINT');
+  });
+
+  /** Starts the fixture, returns the child and the PIDs / dirs of everything it started. */
+  async function startHolder() {
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const line = await new Promise<string>((resolve, reject) => {
+      const rl = createInterface({ input: child.stdout! });
+      rl.once('line', resolve);
+      child.once('exit', () => reject(new Error('fixture exited before printing its servers')));
+    });
+    const info = JSON.parse(line) as { postgres: { pid: number; dataDir: string }; nats: { pid: number; dataDir: string } };
+    const pids = [...processTree(info.postgres.pid), info.nats.pid];
+    return { child, exited, info, pids };
+  }
+
+  it('SIGINT stops every server it started (checked by PID) and removes their temp dirs', async () => {
+    const { child, exited, info, pids } = await startHolder();
+    expect(pids.length).toBeGreaterThan(2);
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
+
+    child.kill('SIGINT');
+    const { signal } = await exited;
+    expect(signal).toBe('SIGINT'); // it stopped its servers, then died by the signal it got
+    for (const pid of pids) expect(isAlive(pid), `server pid ${pid}`).toBe(false);
+    expect(existsSync(info.postgres.dataDir)).toBe(false);
+    expect(existsSync(info.nats.dataDir)).toBe(false);
+  });
+
+  it('SIGKILL of the owner: the watchdog kills its servers within seconds', async () => {
+    const { child, exited, info, pids } = await startHolder();
+    child.kill('SIGKILL');
+    await exited;
+    const gone = await waitFor(() => pids.every((pid) => !isAlive(pid)), 10_000, 50);
+    expect(pids.filter((pid) => isAlive(pid)), 'server pids still alive').toEqual([]);
+    expect(gone).toBe(true);
+    expect(await waitFor(() => !existsSync(info.postgres.dataDir) && !existsSync(info.nats.dataDir), 5_000)).toBe(true);
+  });
+});
+
+describe('stop()', () => {
+  it('ends the process, removes the temp dir, releases ownership, and is idempotent', async () => {
+    const server = await startManagedNats();
+    const label = `nats:${server.port}`;
+    expect(ownedLabels()).toContain(label);
+    const pid = server.pid;
+    await server.stop();
+    await server.stop();
+    expect(isAlive(pid)).toBe(false);
+    expect(existsSync(server.dataDir)).toBe(false);
+    expect(ownedLabels()).not.toContain(label);
+    await expect(server.restart()).rejects.toThrow(/stopped for good/);
+  });
+});

@@ -1,0 +1,21 @@
+/** Test helpers for the JetStream adapter: remove what a test namespace created on the shared server. */
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+
+/** Deletes every JetStream stream whose name starts with `prefix` (a test namespace). */
+export async function deleteStreams(natsUrl: string, prefix: string): Promise<string[]> {
+  const nc = await connect({ servers: natsUrl });
+  const deleted: string[] = [];
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names: string[] = [];
+    for await (const si of jsm.streams.list()) if (si.config.name.startsWith(prefix)) names.push(si.config.name);
+    for (const name of names) {
+      await jsm.streams.delete(name);
+      deleted.push(name);
+    }
+  } finally {
+    await nc.close();
+  }
+  return deleted;
+}
