@@ -40,8 +40,7 @@ CREATE INDEX subscription_claims_expiry_idx ON {{schema}}.subscription_claims (s
 CREATE TABLE {{schema}}.event_log (
   subscription text        NOT NULL,
   event_id     text        NOT NULL,
-  position     bigint      NOT NULL,
-  natural_key  text,                               -- seed 004 strategy 2: aggregateId:type:version
+  position     bigint      NOT NULL,               -- seed 004's natural key (aggregateId:type:version) is the event's, via event_id
   outcome      text        NOT NULL CHECK (outcome IN ('success', 'failed', 'dead')),
   attempts     integer     NOT NULL,
   processed_at timestamptz NOT NULL DEFAULT now(),
@@ -52,7 +51,6 @@ CREATE TABLE {{schema}}.event_log (
 CREATE UNIQUE INDEX event_log_success_key ON {{schema}}.event_log (subscription, event_id) WHERE outcome = 'success';
 -- Failures are rare: a partial index keeps the hot success path to one index insert per row.
 CREATE INDEX event_log_failures_idx ON {{schema}}.event_log (subscription, event_id) WHERE outcome <> 'success';
-CREATE INDEX event_log_natural_key_idx ON {{schema}}.event_log (subscription, natural_key) WHERE outcome = 'success';
 
 CREATE TABLE {{schema}}.dead_letters (
   subscription text        NOT NULL,
@@ -66,21 +64,24 @@ CREATE TABLE {{schema}}.dead_letters (
 );
 CREATE INDEX dead_letters_destination_idx ON {{schema}}.dead_letters (destination);
 
--- Claims the next batch for one consumer in one round trip. Returns the events of the claim (claim_id
--- set), or one row with claim_id NULL and `pending` = committed events exist that are not yet safe to
--- read (an older transaction is still running), so the caller retries soon instead of sleeping a poll.
+-- Claims the next batch for one consumer in one round trip and returns the claimed range (the caller
+-- reads its events with a plain range scan). Returns claim_id NULL when there is nothing to claim, with
+-- `pending` = committed events exist that are not yet safe to read (an older transaction is still
+-- running), so the caller retries soon instead of sleeping a whole poll interval.
 CREATE FUNCTION {{schema}}.claim_events(p_subscription text, p_owner text, p_limit integer, p_ack_wait_ms integer)
 RETURNS TABLE (
-  claim_id bigint, redelivery boolean, pending boolean,
-  "position" bigint, transaction_id xid8, stream_id text, version bigint, event_id text, type text,
-  data jsonb, metadata jsonb, "timestamp" text, correlation_id text, causation_id text,
-  aggregate_id text, aggregate_type text, created_at timestamptz)
+  claim_id bigint, redelivery boolean, pending boolean, category text,
+  from_transaction_id xid8, from_position bigint, to_transaction_id xid8, to_position bigint, events integer)
 LANGUAGE plpgsql AS $fn$
 #variable_conflict use_column
 DECLARE
   v_sub   {{schema}}.subscriptions%ROWTYPE;
   v_claim {{schema}}.subscription_claims%ROWTYPE;
   v_xmin  xid8;
+  v_to_transaction_id xid8;
+  v_to_position bigint;
+  v_count integer;
+  v_id    bigint;
   v_wait  interval := make_interval(secs => p_ack_wait_ms / 1000.0);
 BEGIN
   -- Serialises claiming (not processing) among the consumers of this subscription.
@@ -90,69 +91,49 @@ BEGIN
   END IF;
 
   -- 1. A claim whose consumer died or gave it back: hand the same range out again.
-  LOOP
-    SELECT * INTO v_claim FROM {{schema}}.subscription_claims c
-     WHERE c.subscription = p_subscription AND c.expires_at <= clock_timestamp()
-     ORDER BY c.from_transaction_id, c.from_position
-     LIMIT 1 FOR UPDATE SKIP LOCKED;   -- a claim being acknowledged right now is not expired work
-    EXIT WHEN NOT FOUND;
+  SELECT * INTO v_claim FROM {{schema}}.subscription_claims c
+   WHERE c.subscription = p_subscription AND c.expires_at <= clock_timestamp()
+   ORDER BY c.from_transaction_id, c.from_position
+   LIMIT 1 FOR UPDATE SKIP LOCKED;   -- a claim being acknowledged right now is not expired work
+  IF FOUND THEN
     UPDATE {{schema}}.subscription_claims c
        SET owner = p_owner, claimed_at = clock_timestamp(), expires_at = clock_timestamp() + v_wait
      WHERE c.id = v_claim.id;
-    RETURN QUERY
-      SELECT v_claim.id, true, false, e.position, e.transaction_id, e.stream_id, e.version, e.event_id, e.type,
-             e.data, e.metadata, e."timestamp", e.correlation_id, e.causation_id, e.aggregate_id, e.aggregate_type,
-             e.created_at
-        FROM {{schema}}.events e
-       WHERE (e.transaction_id, e.position) > (v_claim.from_transaction_id, v_claim.from_position)
-         AND (e.transaction_id, e.position) <= (v_claim.to_transaction_id, v_claim.to_position)
-         AND (v_sub.category IS NULL OR e.category = v_sub.category)
-       ORDER BY e.transaction_id, e.position;
-    IF FOUND THEN
-      RETURN;
-    END IF;
-    DELETE FROM {{schema}}.subscription_claims c WHERE c.id = v_claim.id;  -- nothing left in it
-  END LOOP;
+    RETURN QUERY SELECT v_claim.id, true, false, v_sub.category, v_claim.from_transaction_id, v_claim.from_position,
+                        v_claim.to_transaction_id, v_claim.to_position, v_claim.events;
+    RETURN;
+  END IF;
 
   -- 2. New events after the frontier, only from transactions older than every running one: a
   -- transaction still running may hold a lower position than rows we can already see.
   v_xmin := pg_snapshot_xmin(pg_current_snapshot());
-  RETURN QUERY
-    WITH batch AS MATERIALIZED (
-      SELECT e.* FROM {{schema}}.events e
-       WHERE (e.transaction_id, e.position) > (v_sub.transaction_id, v_sub.position)
-         AND e.transaction_id < v_xmin
-         AND (v_sub.category IS NULL OR e.category = v_sub.category)
-       ORDER BY e.transaction_id, e.position
-       LIMIT p_limit
-    ), last AS (
-      SELECT b.transaction_id, b.position, (SELECT count(*) FROM batch)::integer AS n
-        FROM batch b ORDER BY b.transaction_id DESC, b.position DESC LIMIT 1
-    ), claim AS (
-      INSERT INTO {{schema}}.subscription_claims
-             (subscription, from_transaction_id, from_position, to_transaction_id, to_position, events, owner, expires_at)
-      SELECT p_subscription, v_sub.transaction_id, v_sub.position, l.transaction_id, l.position, l.n, p_owner,
-             clock_timestamp() + v_wait
-        FROM last l
-      RETURNING id
-    ), advance AS (
-      UPDATE {{schema}}.subscriptions s
-         SET transaction_id = l.transaction_id, position = l.position, updated_at = now()
-        FROM last l WHERE s.name = p_subscription
-    )
-    SELECT c.id, false, false, b.position, b.transaction_id, b.stream_id, b.version, b.event_id, b.type,
-           b.data, b.metadata, b."timestamp", b.correlation_id, b.causation_id, b.aggregate_id, b.aggregate_type,
-           b.created_at
-      FROM batch b CROSS JOIN claim c
-     ORDER BY b.transaction_id, b.position;
+  SELECT b.transaction_id, b.position, b.n INTO v_to_transaction_id, v_to_position, v_count
+    FROM (SELECT e.transaction_id, e.position, row_number() OVER (ORDER BY e.transaction_id, e.position) AS n
+            FROM (SELECT e.transaction_id, e.position FROM {{schema}}.events e
+                   WHERE (e.transaction_id, e.position) > (v_sub.transaction_id, v_sub.position)
+                     AND e.transaction_id < v_xmin
+                     AND (v_sub.category IS NULL OR e.category = v_sub.category)
+                   ORDER BY e.transaction_id, e.position
+                   LIMIT p_limit) e) b
+   ORDER BY b.n DESC LIMIT 1;
   IF NOT FOUND THEN
     RETURN QUERY SELECT NULL::bigint, false,
       EXISTS (SELECT 1 FROM {{schema}}.events e
                WHERE e.transaction_id >= v_xmin
                  AND (e.transaction_id, e.position) > (v_sub.transaction_id, v_sub.position)
                  AND (v_sub.category IS NULL OR e.category = v_sub.category)),
-      NULL::bigint, NULL::xid8, NULL::text, NULL::bigint, NULL::text, NULL::text, NULL::jsonb, NULL::jsonb,
-      NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::timestamptz;
+      v_sub.category, NULL::xid8, NULL::bigint, NULL::xid8, NULL::bigint, 0;
+    RETURN;
   END IF;
+  INSERT INTO {{schema}}.subscription_claims
+         (subscription, from_transaction_id, from_position, to_transaction_id, to_position, events, owner, expires_at)
+  VALUES (p_subscription, v_sub.transaction_id, v_sub.position, v_to_transaction_id, v_to_position, v_count, p_owner,
+          clock_timestamp() + v_wait)
+  RETURNING id INTO v_id;
+  UPDATE {{schema}}.subscriptions s
+     SET transaction_id = v_to_transaction_id, position = v_to_position, updated_at = now()
+   WHERE s.name = p_subscription;
+  RETURN QUERY SELECT v_id, false, false, v_sub.category, v_sub.transaction_id, v_sub.position,
+                      v_to_transaction_id, v_to_position, v_count;
 END
 $fn$;

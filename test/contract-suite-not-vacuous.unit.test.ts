@@ -1,13 +1,20 @@
 /**
  * The contract suite must fail on a backend that breaks a guarantee: run its cases against deliberately
  * broken memory stores and assert the cases guarding that guarantee throw (and the others still pass, so
- * the failure is the fault's and not the harness's).
+ * the failure is the fault's and not the harness's). And its branches for `false` capabilities and a
+ * finite idempotency window must run: a memory store that declares (and enforces) those passes the suite.
  */
 import { describe, expect, it } from 'vitest';
 import type { Capabilities } from '../src/core/event-store.ts';
 import { MEMORY_MAX_EVENT_BYTES } from '../src/store/memory/index.ts';
 import { brokenMemoryTarget } from './contract/broken-memory-store.ts';
-import { contractCases, runContractCase, type ContractCase } from './contract/event-store-contract.ts';
+import {
+  contractCases,
+  runContractCase,
+  runEventStoreContract,
+  type ContractCase,
+} from './contract/event-store-contract.ts';
+import { LIMITED_CAPABILITIES, limitedMemoryTarget } from './contract/limited-memory-store.ts';
 
 const CAPABILITIES: Capabilities = {
   atomicMultiAppend: true,
@@ -50,3 +57,6 @@ describe('the contract suite is not vacuous', () => {
     ).rejects.toThrow();
   });
 });
+
+// The `false` / finite-window branches of every case, on a store that declares a server's limits.
+runEventStoreContract('memory declaring server limits (suite branches)', limitedMemoryTarget(), LIMITED_CAPABILITIES);

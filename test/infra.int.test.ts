@@ -160,20 +160,21 @@ describe('no server outlives the process that started it', () => {
   });
 
   /** Starts the fixture, returns the child and the PIDs / dirs of everything it started. */
-  async function startHolder() {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+  async function startHolder(...args: string[]) {
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
+    const lines = createInterface({ input: child.stdout! });
+    const output: string[] = [];
     const line = await new Promise<string>((resolve, reject) => {
-      const rl = createInterface({ input: child.stdout! });
-      rl.once('line', resolve);
+      lines.on('line', (l) => (output.push(l) === 1 ? resolve(l) : undefined));
       child.once('exit', () => reject(new Error('fixture exited before printing its servers')));
     });
     const info = JSON.parse(line) as { postgres: { pid: number; dataDir: string }; nats: { pid: number; dataDir: string } };
     const pids = [...processTree(info.postgres.pid), info.nats.pid];
-    return { child, exited, info, pids };
+    return { child, exited, info, pids, output };
   }
 
   it('SIGINT stops every server it started (checked by PID) and removes their temp dirs', async () => {
@@ -187,6 +188,15 @@ describe('no server outlives the process that started it', () => {
     for (const pid of pids) expect(isAlive(pid), `server pid ${pid}`).toBe(false);
     expect(existsSync(info.postgres.dataDir)).toBe(false);
     expect(existsSync(info.nats.dataDir)).toBe(false);
+  });
+
+  it('a program that handles SIGINT itself keeps its servers until it stops them', async () => {
+    const { child, exited, pids, output } = await startHolder('--own-sigint');
+    child.kill('SIGINT');
+    const { code } = await exited;
+    expect(output).toContain('finished: query after SIGINT returned 1');
+    expect(code).toBe(0);
+    for (const pid of pids) expect(isAlive(pid), `server pid ${pid}`).toBe(false);
   });
 
   it('SIGKILL of the owner: the watchdog kills its servers within seconds', async () => {

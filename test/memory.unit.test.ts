@@ -70,7 +70,7 @@ describe('memory backend', () => {
     const perSecond = n / ((performance.now() - t0) / 1000);
     // A guard against a pathological hot path (e.g. O(n) per append), not a benchmark: the CI machine is
     // shared with the servers. Measured alone on this 2-core machine: ~80-100k/s, bounded by prepareAppend.
-    expect(perSecond).toBeGreaterThan(5_000);
+    expect(perSecond).toBeGreaterThan(2_000);
     await store.close();
     dropMemoryNamespace(ns);
   });

@@ -3,7 +3,8 @@
  * (doctor, init, generate, load, bench, chaos, serve). See src/infra/servers.ts for the rules.
  */
 import { Option, type Command } from 'commander';
-import { INFRA_MODES, openServers as openInfraServers, type InfraMode, type Servers } from '../infra/servers.ts';
+import { INFRA_MODES, type InfraMode } from '../infra/infra-mode.ts';
+import type { Servers } from '../infra/servers.ts';
 import type { ServerHandle } from '../infra/server-handle.ts';
 
 export type { Servers, ServerHandle, InfraMode };
@@ -43,6 +44,8 @@ export function addServerOptions(cmd: Command): Command {
  * (`await using servers = await openServers(...)`, or `servers.stop()` in a finally); managed servers are
  * also stopped on SIGINT/SIGTERM and process exit. Nothing usable -> `ConfigError` naming the fix.
  */
-export function openServers(opts: ServerCliOptions, needs: { postgres: boolean; nats: boolean }): Promise<Servers> {
+export async function openServers(opts: ServerCliOptions, needs: { postgres: boolean; nats: boolean }): Promise<Servers> {
+  // Loaded on use: pg and nats.js cost ~0.4 s of start-up that `--help` and server-less commands skip.
+  const { openServers: openInfraServers } = await import('../infra/servers.ts');
   return openInfraServers({ infra: opts.infra, pgUrl: opts.pgUrl, natsUrl: opts.natsUrl, pgBin: opts.pgBin }, needs);
 }

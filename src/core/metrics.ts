@@ -143,8 +143,10 @@ export function createRunMetrics(backend: string): RunMetrics {
     }
     return child;
   };
-  // Make the seed 002 series visible from the first scrape, before any event.
+  // Make the series visible from the first scrape, before any event (a dashboard shows 0, not "no data").
   queueDepth.labels(backend).set(0);
+  for (const child of errorChildren.values()) child.inc(0);
+  droppedChild.inc(0);
 
   return {
     registry,

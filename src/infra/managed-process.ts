@@ -120,7 +120,8 @@ class ManagedServer implements ServerHandle {
     const timeout = this.spec.startTimeoutMs ?? 30_000;
     const ready = await waitFor(async () => exited || failure !== undefined || (await this.spec.probe()), timeout, 50);
     if (failure || exited || !ready) {
-      const why = failure ? failure.message : exited ? 'exited during startup' : `did not answer within ${timeout} ms`;
+      const clash = /address already in use/i.test(this.readLog());
+      const why = failure ? failure.message : clash ? `could not listen: port ${this.port} already in use` : exited ? 'exited during startup' : `did not answer within ${timeout} ms`;
       await this.kill().catch(() => {});
       throw new ConfigError(`managed ${this.kind} (${this.spec.command}) ${why}: ${this.logTail()} (log: ${this.logFile})`);
     }
@@ -231,13 +232,17 @@ class ManagedServer implements ServerHandle {
     }
   }
 
-  private logTail(): string {
+  private readLog(): string {
     try {
-      const lines = readFileSync(this.logFile, 'utf8').trim().split('\n');
-      return lines.slice(-3).join(' | ').slice(0, 500) || '(empty log)';
+      return readFileSync(this.logFile, 'utf8');
     } catch {
-      return '(no log)';
+      return '';
     }
+  }
+
+  private logTail(): string {
+    const lines = this.readLog().trim().split('\n');
+    return lines.slice(-3).join(' | ').slice(0, 500) || '(empty log)';
   }
 }
 

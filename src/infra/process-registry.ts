@@ -2,8 +2,10 @@
  * The one owner of every server process eventbench starts. Three layers make sure none outlives us:
  * 1. the handle's own `stop()` (normal path, `await using`, a test's afterAll);
  * 2. while anything is owned: SIGINT / SIGTERM / SIGHUP handlers that stop everything cleanly and then
- *    re-raise the signal (so the exit status still says "killed by SIGINT"), and an `exit` hook that
- *    SIGKILLs whatever is left synchronously (uncaught errors, `process.exit()` elsewhere);
+ *    re-raise the signal (so the exit status still says "killed by SIGINT"), unless the application
+ *    listens for that signal too (then it finishes and stops its servers itself; a second signal
+ *    kills them at once and exits 128+n); and an `exit` hook that SIGKILLs whatever is left
+ *    synchronously (uncaught errors, `process.exit()` elsewhere);
  * 3. for a hard death of this process (SIGKILL, OOM), which Node cannot observe and where Linux's
  *    `prctl(PR_SET_PDEATHSIG)` is not reachable from Node: a tiny watchdog `sh` per server process that
  *    blocks reading a pipe whose only writer is us. When we die the kernel closes the pipe, the
@@ -58,25 +60,32 @@ function install(): void {
 function uninstall(): void {
   if (!installed) return;
   installed = false;
+  signalsSeen = 0;
   for (const sig of SIGNALS) process.off(sig, onSignal);
   process.off('exit', onExit);
 }
 
+let signalsSeen = 0;
+
 function onSignal(signal: NodeJS.Signals): void {
-  if (shuttingDown) {
+  signalsSeen++;
+  if (shuttingDown || signalsSeen > 1) {
     // Second Ctrl-C: no more waiting.
     onExit();
     process.exit(128 + signalNumber(signal));
   }
+  // A command that handles the signal itself (e.g. `load` stops the load and writes partial results)
+  // still needs its servers for that; it stops them through its own `await using`, and the exit hook
+  // is the backstop. Only when nobody else listens do we shut down and die by the signal.
+  if (process.listeners(signal).some((l) => l !== onSignal)) return;
   shuttingDown = true;
   void stopAllOwned().finally(() => {
     shuttingDown = false;
     for (const r of owned) r.killSync();
     owned.clear();
     uninstall();
-    // If the application listens for this signal too, it decides how to finish; otherwise behave as if
-    // we had no handler: die by the same signal.
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    else process.exit(128 + signalNumber(signal));
   });
 }
 

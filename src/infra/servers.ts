@@ -6,14 +6,15 @@
  * cannot be tested here is not shipped; `docker compose up -d` + the URL variables covers Docker users.
  */
 import { connect } from '@nats-io/transport-node';
+import { connect as netConnect } from 'node:net';
 import pg from 'pg';
 import { ConfigError, StoreUnavailableError } from '../core/event-store.ts';
 import { startManagedNats, type NatsServerHandle } from './managed-nats.ts';
 import { startManagedPostgres } from './managed-postgres.ts';
+import { INFRA_MODES, type InfraMode } from './infra-mode.ts';
 import type { ServerHandle } from './server-handle.ts';
 
-export const INFRA_MODES = ['auto', 'managed', 'external'] as const;
-export type InfraMode = (typeof INFRA_MODES)[number];
+export { INFRA_MODES, type InfraMode };
 
 export interface OpenServersOptions {
   infra?: InfraMode;
@@ -122,11 +123,51 @@ async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
 
 async function checkNats(url: string, timeoutMs: number): Promise<void> {
   try {
+    await probeNatsInfo(url, timeoutMs);
     const nc = await connect({ servers: url, timeout: timeoutMs, reconnect: false });
     await nc.close();
   } catch (err) {
     throw new StoreUnavailableError(`NATS at ${redactUrl(url)} is unreachable: ${describe(err)} (check --nats-url / NATS_URL, or unset it to use a managed server)`, { cause: err });
   }
+}
+
+/**
+ * Waits (bounded) for the `INFO` line a NATS server sends first on every connection. Needed before
+ * nats.js's connect: when a server accepts but never sends INFO, @nats-io/transport-node 3.x rejects on
+ * its timeout but leaves the socket open (its close() ignores connections that never completed), which
+ * keeps the process alive forever.
+ */
+export async function probeNatsInfo(url: string, timeoutMs: number): Promise<{ version?: string }> {
+  const u = new URL(url.includes('://') ? url : `nats://${url}`);
+  const port = Number(u.port || 4222);
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const socket = netConnect({ host: u.hostname, port });
+    const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const finish = (err: Error | undefined, info?: { version?: string }) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(info ?? {});
+    };
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ECONNREFUSED' ? new Error('connection refused') : err));
+    socket.on('close', () => finish(new Error('connection closed before the server said INFO')));
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('utf8');
+      const end = buffered.indexOf('\r\n');
+      if (end < 0) {
+        if (buffered.length > 64 * 1024) finish(new Error('not a NATS server (no INFO line)'));
+        return;
+      }
+      const line = buffered.slice(0, end);
+      if (!line.startsWith('INFO ')) return finish(new Error(`not a NATS server (said ${JSON.stringify(line.slice(0, 40))})`));
+      try {
+        finish(undefined, JSON.parse(line.slice(5)) as { version?: string });
+      } catch {
+        finish(new Error('not a NATS server (bad INFO line)'));
+      }
+    });
+  });
 }
 
 function describe(err: unknown): string {

@@ -40,12 +40,19 @@ function table(rows: string[][], markdown: boolean): string {
   return out.join('\n');
 }
 
+function capabilityText(name: string, value: boolean | number | null | undefined): string {
+  if (value === undefined) return 'n/a';
+  // The contract: a null idempotency window means ids are remembered forever.
+  if (value === null) return name === 'idempotencyWindowMs' ? 'forever' : 'none';
+  return String(value);
+}
+
 /** Capabilities whose values differ between the backends of a result (all of them for a single backend). */
 export function capabilityDifferences(backends: BackendResult[]): { name: string; values: Record<string, string> }[] {
   const names = new Set(backends.flatMap((b) => Object.keys(b.capabilities ?? {})));
   const out: { name: string; values: Record<string, string> }[] = [];
   for (const name of names) {
-    const values = Object.fromEntries(backends.map((b) => [b.backend, String(b.capabilities?.[name] ?? 'n/a')]));
+    const values = Object.fromEntries(backends.map((b) => [b.backend, capabilityText(name, b.capabilities?.[name])]));
     if (backends.length === 1 || new Set(Object.values(values)).size > 1) out.push({ name, values });
   }
   return out;

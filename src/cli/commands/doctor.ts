@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import type { Environment } from '../../core/environment.ts';
-import { captureEnvironment } from '../../infra/environment.ts';
 import { addServerOptions, openServers, type ServerCliOptions } from '../server-options.ts';
 
 export function registerDoctor(program: Command): void {
@@ -15,6 +14,7 @@ export function registerDoctor(program: Command): void {
     .option('--json', 'print the environment as JSON (the `environment` object of every results file)');
   addServerOptions(cmd).action(async (opts: ServerCliOptions & { json?: boolean }) => {
     await using servers = await openServers(opts, { postgres: true, nats: true });
+    const { captureEnvironment } = await import('../../infra/environment.ts'); // drivers load on use
     const env = await captureEnvironment(servers);
     process.stdout.write(opts.json ? `${JSON.stringify(env, null, 2)}\n` : formatEnvironment(env));
   });

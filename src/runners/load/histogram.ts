@@ -55,6 +55,7 @@ export function summarize(h: Histogram): LatencySummary {
     p90: ms(h.getValueAtPercentile(90)),
     p99: ms(h.getValueAtPercentile(99)),
     p999: ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
+    // Percentile 100, not `maxValue`: the same (bucket-equivalent) value before and after a merge.
+    max: ms(h.getValueAtPercentile(100)),
   };
 }

@@ -102,7 +102,7 @@ const THRESHOLD_HELP = "use <metric><op><value>, e.g. 'p99<50ms', 'error_rate<0.
   Object.keys(THRESHOLD_METRICS).join(', ');
 
 export function parseThreshold(text: string, flag = '--threshold'): Threshold {
-  const m = /^\s*([a-z_0-9()]+)\s*(<=|>=|<|>)\s*(.+?)\s*$/i.exec(String(text));
+  const m = /^\s*([a-z_0-9().]+)\s*(<=|>=|<|>)\s*(.+?)\s*$/i.exec(String(text));
   if (!m) throw new ConfigError(`${flag} ${JSON.stringify(text)} is malformed: ${THRESHOLD_HELP}`);
   // Accept k6's spelling p(99) as well.
   const metric = m[1]!.toLowerCase().replace(/^p\((\d+(?:\.\d+)?)\)$/, (_, p: string) => `p${p.replace('.', '')}`);

@@ -1,6 +1,7 @@
 /**
  * The `memory` backend: the full EventStore contract in-process (the executable spec and the harness's
  * ceiling). Stores opened with the same `namespace` in one process share their data.
+ * Backend settings: `maxEventBytes` (default 4 MiB), `idempotencyWindowMs` (default null = forever).
  */
 import type { EventStore } from '../../core/event-store.ts';
 import type { BackendModule, BackendOptions, InitReport } from '../index.ts';
@@ -19,10 +20,11 @@ export function dropMemoryNamespace(namespace: string): boolean {
 }
 
 function fromBackendOptions(options: BackendOptions): MemoryStoreOptions {
-  const maxEventBytes = options.settings?.maxEventBytes;
+  const { maxEventBytes, idempotencyWindowMs } = options.settings ?? {};
   return {
     ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
     ...(maxEventBytes !== undefined ? { maxEventBytes: maxEventBytes as number } : {}),
+    ...(idempotencyWindowMs !== undefined ? { idempotencyWindowMs: idempotencyWindowMs as number | null } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   type AppendResult,
   type Capabilities,
   type DeadLetter,
+  type EventEnvelope,
   type EventHandler,
   type EventStore,
   type NewEvent,
@@ -34,6 +35,7 @@ import {
 import {
   firstAfter,
   namespaceState,
+  RetryHeap,
   toRecorded,
   type NamespaceState,
   type StoredEvent,
@@ -51,6 +53,11 @@ export interface MemoryStoreOptions {
   maxEventBytes?: number;
   /** Clock for default event timestamps (tests). */
   now?: () => Date;
+  /**
+   * How long event ids are remembered for idempotent appends. Default `null` = forever; a number makes
+   * the store behave like a server with a duplicate window (JetStream): a repeat after it is stored again.
+   */
+  idempotencyWindowMs?: number | null;
 }
 
 /**
@@ -83,11 +90,15 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
     throw new ConfigError(`memory store: maxEventBytes must be an integer >= 1024, got ${JSON.stringify(maxEventBytes)}`);
   }
   const now = options.now;
+  const windowMs = options.idempotencyWindowMs ?? null;
+  if (windowMs !== null && (typeof windowMs !== 'number' || !Number.isSafeInteger(windowMs) || windowMs < 1)) {
+    throw new ConfigError(`memory store: idempotencyWindowMs must be null or an integer >= 1, got ${JSON.stringify(windowMs)}`);
+  }
   const ns: NamespaceState = namespaceState(namespace).state;
   const capabilities: Capabilities = Object.freeze({
     atomicMultiAppend: true,
     globalOrder: true,
-    idempotencyWindowMs: null,
+    idempotencyWindowMs: windowMs,
     competingConsumers: true,
     orderedCompetingConsumers: false,
     maxEventBytes,
@@ -101,7 +112,6 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
 
   function append(stream: string, events: NewEvent[], options?: AppendOptions): AppendResult {
     ensureOpen();
-    const name = parseStreamName(stream);
     const expected = checkExpectedVersion(options?.expectedVersion);
     const current = ns.streams.get(stream) ?? EMPTY_STREAM;
     const currentVersion = current.events.length;
@@ -111,9 +121,12 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
     // Idempotency before concurrency: a retry of a stored append succeeds whatever its expectedVersion.
     let known = 0;
     let foreign = false;
+    const storedAt = windowMs === null ? 0 : Date.now();
+    const remembered = (stored: StoredEvent | undefined): stored is StoredEvent =>
+      stored !== undefined && (windowMs === null || storedAt - stored.storedAt < windowMs);
     for (const p of prepared) {
       const stored = ns.ids.get(p.envelope.id);
-      if (stored !== undefined) {
+      if (remembered(stored)) {
         known += 1;
         if (stored.stream !== stream) foreign = true;
       }
@@ -124,7 +137,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
         const last = ns.ids.get(prepared[prepared.length - 1]!.envelope.id)!;
         return { streamVersion: last.version, positions, duplicate: true };
       }
-      const ids = prepared.filter((p) => ns.ids.has(p.envelope.id)).map((p) => p.envelope.id);
+      const ids = prepared.filter((p) => remembered(ns.ids.get(p.envelope.id))).map((p) => p.envelope.id);
       throw new DuplicateEventError(stream, ids);
     }
 
@@ -139,10 +152,12 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
       state = { events: [] };
       ns.streams.set(stream, state);
     }
-    let categoryEvents = ns.byCategory.get(name.category);
+    // prepareAppend has validated the name: the category is the text before the first dash.
+    const category = stream.slice(0, stream.indexOf('-'));
+    let categoryEvents = ns.byCategory.get(category);
     if (categoryEvents === undefined) {
       categoryEvents = [];
-      ns.byCategory.set(name.category, categoryEvents);
+      ns.byCategory.set(category, categoryEvents);
     }
     const positions: number[] = [];
     for (const p of prepared) {
@@ -150,7 +165,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
       const stored: StoredEvent = {
         position: ns.all.length + 1,
         stream,
-        category: name.category,
+        category,
         id: e.id,
         type: e.type,
         timestamp: e.timestamp,
@@ -161,7 +176,8 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
         version: e.version,
         dataJson: p.dataJson,
         metadataJson: p.metadataJson,
-        bytes: p.bytes - 256 + envelopeBytes(stream, e.id, e.type, e.timestamp, e.correlationId, e.causationId, e.aggregateId, e.aggregateType),
+        bytes: p.bytes - 256 + envelopeBytes(stream, e),
+        storedAt,
       };
       ns.all.push(stored);
       state.events.push(stored);
@@ -170,7 +186,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
       ns.bytes += stored.bytes;
       positions.push(stored.position);
     }
-    if (ns.subscriptions.size > 0) wakeSubscribers(ns);
+    if (ns.subscriptions.size > 0) wakeSubscribers(ns, category);
     return { streamVersion: state.events.length, positions, duplicate: false };
   }
 
@@ -222,7 +238,16 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
     let sub = ns.subscriptions.get(name);
     if (sub === undefined) {
       const startIndex = from === 'end' ? (category === undefined ? ns.all : (ns.byCategory.get(category) ?? [])).length : 0;
-      sub = { name, category, index: startIndex, nextCheckAt: Infinity, pending: new Map(), consumers: new Map() };
+      sub = {
+        name,
+        category,
+        index: startIndex,
+        pending: new Map(),
+        ready: [],
+        retries: new RetryHeap(),
+        leaseCheckAt: Infinity,
+        consumers: new Map(),
+      };
       ns.subscriptions.set(name, sub);
     } else if (sub.category !== category) {
       throw new ConfigError(
@@ -285,8 +310,17 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
 }
 
 /** JSON size of the envelope fields other than data and metadata (keys, quotes, separators included). */
-function envelopeBytes(...fields: (string | undefined)[]): number {
-  let n = 120; // keys, braces, version and position digits: the fixed part of the serialised envelope
-  for (const f of fields) if (f !== undefined) n += Buffer.byteLength(f);
-  return n;
+function envelopeBytes(stream: string, e: EventEnvelope): number {
+  // 150: keys, braces, quotes, version and position digits: the fixed part of the serialised envelope.
+  return (
+    150 +
+    Buffer.byteLength(stream) +
+    Buffer.byteLength(e.id) +
+    e.type.length + // event types are ASCII by their pattern
+    Buffer.byteLength(e.timestamp) +
+    Buffer.byteLength(e.correlationId) +
+    (e.causationId === undefined ? 0 : Buffer.byteLength(e.causationId)) +
+    Buffer.byteLength(e.aggregateId) +
+    Buffer.byteLength(e.aggregateType)
+  );
 }

@@ -24,6 +24,8 @@ export interface StoredEvent {
   readonly metadataJson: string;
   /** Serialised size: data + metadata JSON plus the envelope's other fields. */
   readonly bytes: number;
+  /** When it was stored (ms since epoch), only kept when the store has a finite idempotency window. */
+  readonly storedAt: number;
 }
 
 export interface StreamState {
@@ -31,33 +33,90 @@ export interface StreamState {
   readonly events: StoredEvent[];
 }
 
-/** A delivery handed out and not yet acknowledged (or waiting for its retry). Keyed by position. */
+/** An event a subscription has handed out and not yet acknowledged (or that waits for its retry). */
 export interface PendingDelivery {
   readonly event: StoredEvent;
-  /** Deliveries so far. */
+  /** Handler calls so far. */
   attempts: number;
-  /** The consumer holding the delivery, or null when it is free to be (re)delivered. */
+  /** The subscriber holding the delivery, or null when it is free to be (re)delivered. */
   holder: number | null;
-  /** Unique per delivery: an ack from an older delivery (expired lease, closed consumer) is ignored. */
+  /** Unique per claim: a late verdict from an older claim (expired lease, closed subscriber) is ignored. */
   deliveryId: number;
-  /** When the holder's lease expires (ackWait), ms since epoch. */
+  /** When the holder's lease expires (ackWait from the handler's start), ms since epoch. */
   leaseUntil: number;
   /** Not before this time (backoff), ms since epoch. */
   retryAt: number;
 }
 
-/** A durable subscription: its cursor, the unacknowledged deliveries and the consumers attached to it. */
+/** One attached subscriber as its competitors see it. */
+export interface ConsumerHandle {
+  /** Schedules the subscriber's next look for work. */
+  wake(): void;
+  /** Its claimed deliveries (at most maxInFlight): scanned by the others for expired leases. */
+  readonly claimed: Map<number, PendingDelivery>;
+}
+
+/** A durable subscription: its cursor, the unacknowledged deliveries and the subscribers attached to it. */
 export interface SubscriptionState {
   readonly name: string;
   readonly category: string | undefined;
   /** How many events of the subscription's source (all events, or its category's) were handed out. */
   index: number;
-  /** Earliest time a pending delivery may become due (retry time or lease expiry); 0 = look now. */
-  nextCheckAt: number;
-  /** In position order (insertion order = position order, because the cursor only moves forward). */
+  /** Every unacknowledged delivery by position (claimed, waiting for a retry, or freed). */
   readonly pending: Map<number, PendingDelivery>;
-  /** Wake-up calls of the consumers attached right now (one per open subscriber). */
-  readonly consumers: Map<number, () => void>;
+  /** Freed deliveries to hand out at once (their subscriber closed or its lease expired). */
+  readonly ready: PendingDelivery[];
+  /** Deliveries waiting for their retry time, earliest first. */
+  readonly retries: RetryHeap;
+  /** Earliest time a claimed delivery's lease may expire (a lower bound); Infinity = none claimed. */
+  leaseCheckAt: number;
+  /** Subscribers attached by id. One that vanished without close() stays, so its leases can expire. */
+  readonly consumers: Map<number, ConsumerHandle>;
+}
+
+/** A binary min-heap of deliveries by retryAt: O(log n) however many events are failing. */
+export class RetryHeap {
+  private readonly items: PendingDelivery[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): PendingDelivery | undefined {
+    return this.items[0];
+  }
+
+  push(entry: PendingDelivery): void {
+    const a = this.items;
+    a.push(entry);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent]!.retryAt <= entry.retryAt) break;
+      a[i] = a[parent]!;
+      i = parent;
+    }
+    a[i] = entry;
+  }
+
+  pop(): PendingDelivery | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (top === undefined || last === undefined || a.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= a.length) break;
+      const r = l + 1;
+      const child = r < a.length && a[r]!.retryAt < a[l]!.retryAt ? r : l;
+      if (a[child]!.retryAt >= last.retryAt) break;
+      a[i] = a[child]!;
+      i = child;
+    }
+    a[i] = last;
+    return top;
+  }
 }
 
 export interface NamespaceState {

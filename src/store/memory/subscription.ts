@@ -2,12 +2,13 @@
  * One subscriber of a memory subscription. The subscription's state (cursor, unacknowledged deliveries)
  * lives in the namespace and is shared by every subscriber of that name: they are competing consumers.
  *
- * Delivery: handlers start in position order, at most `maxInFlight` at once per subscriber (pass 1 for
- * strictly sequential handling). Return = ack; throw = retry after `backoffMs[attempt - 1]` on any
- * subscriber of the name; after `maxDeliver` deliveries the event goes to the dead letters. A delivery
- * not acknowledged within `ackWaitMs` is handed out again (at-least-once). `close()` waits at most
- * `closeTimeoutMs`, then frees the unfinished deliveries for the next subscriber at once (this process
- * knows the subscriber is gone, so there is no need to wait for `ackWaitMs`).
+ * Delivery: a subscriber claims up to `maxInFlight` events and runs its handler on them one at a time,
+ * in position order (as the PostgreSQL and JetStream subscribers do); parallelism comes from competing
+ * subscribers. Return = ack; throw = retry after `backoffMs[attempt - 1]` on any subscriber of the name
+ * (later events go on meanwhile); after `maxDeliver` deliveries the event goes to the dead letters. A
+ * delivery not acknowledged within `ackWaitMs` of its handler's start is handed out again (at-least-once).
+ * `close()` waits at most `closeTimeoutMs` for the running handler, then frees it and the claimed events
+ * for the next subscriber at once (this process knows the subscriber is gone: no need to wait `ackWaitMs`).
  *
  * No busy loops: a subscriber sleeps until an append wakes it or one timer fires at the earliest time a
  * retry or an expired lease becomes due; the timer is cleared on close.
@@ -20,6 +21,7 @@ import type {
 import { ConfigError } from '../../core/event-store.ts';
 import {
   toRecorded,
+  type ConsumerHandle,
   type NamespaceState,
   type PendingDelivery,
   type StoredEvent,
@@ -44,7 +46,7 @@ export const SUBSCRIPTION_DEFAULTS = {
   closeTimeoutMs: 5000,
 } as const;
 
-/** Deliveries one subscriber makes before it yields to the event loop (a backlog must not starve I/O). */
+/** Synchronous handler calls one subscriber makes before it yields to the event loop (a backlog must not starve I/O). */
 const DELIVERIES_PER_TURN = 1000;
 
 function positiveInt(value: unknown, field: string, min: number): number {
@@ -80,11 +82,33 @@ export function subscriptionLag(ns: NamespaceState, sub: SubscriptionState): num
   return sub.pending.size + (source(ns, sub).length - sub.index);
 }
 
-/** Wakes every subscriber of every subscription in the namespace (called after an append). */
-export function wakeSubscribers(ns: NamespaceState): void {
+/** Wakes the subscribers that may want an event of `category` (called after an append). */
+export function wakeSubscribers(ns: NamespaceState, category: string): void {
   for (const sub of ns.subscriptions.values()) {
-    for (const wake of sub.consumers.values()) wake();
+    if (sub.consumers.size === 0 || (sub.category !== undefined && sub.category !== category)) continue;
+    for (const consumer of sub.consumers.values()) consumer.wake();
   }
+}
+
+function wakeAll(sub: SubscriptionState): void {
+  for (const consumer of sub.consumers.values()) consumer.wake();
+}
+
+/** Frees claimed deliveries whose lease expired (a handler too slow, or a subscriber gone without close()). */
+function expireLeases(sub: SubscriptionState, now: number): void {
+  let next = Infinity;
+  for (const consumer of sub.consumers.values()) {
+    for (const [deliveryId, entry] of consumer.claimed) {
+      if (entry.deliveryId !== deliveryId || entry.holder === null) continue; // no longer this claim's
+      if (entry.leaseUntil <= now) {
+        entry.holder = null;
+        sub.ready.push(entry);
+      } else if (entry.leaseUntil < next) {
+        next = entry.leaseUntil;
+      }
+    }
+  }
+  sub.leaseCheckAt = next;
 }
 
 let nextConsumerId = 1;
@@ -98,27 +122,23 @@ export function startConsumer(
   onClosed: () => void,
 ): Subscription {
   const id = nextConsumerId++;
-  /** deliveryId -> delivery, for the handlers running right now. */
-  const inFlight = new Map<number, PendingDelivery>();
+  /** deliveryId -> delivery claimed by this subscriber: the one running, then the ones waiting, in order. */
+  const claimed = new Map<number, PendingDelivery>();
   let scheduled = false;
+  let running = false;
   let sinceYield = 0;
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Infinity;
   let closing = false;
+  /** The claim whose asynchronous handler is running (close() waits for it, and only for it). */
+  let currentId = 0;
   let drained: (() => void) | undefined;
   let closePromise: Promise<void> | undefined;
 
   const schedule = (): void => {
     if (scheduled || closing) return;
     scheduled = true;
-    if (sinceYield >= DELIVERIES_PER_TURN) {
-      setImmediate(() => {
-        sinceYield = 0;
-        pump();
-      });
-    } else {
-      queueMicrotask(pump);
-    }
+    queueMicrotask(pump);
   };
 
   const armTimer = (at: number, now: number): void => {
@@ -135,38 +155,118 @@ export function startConsumer(
     timer.unref();
   };
 
-  const deliver = (entry: PendingDelivery, now: number): void => {
+  /** Still free for the taking (not acknowledged, dead-lettered or claimed by someone else meanwhile). */
+  const free = (entry: PendingDelivery): boolean =>
+    entry.holder === null && sub.pending.get(entry.event.position) === entry;
+
+  const claim = (entry: PendingDelivery, now: number): void => {
     const deliveryId = nextDeliveryId++;
-    entry.attempts += 1;
     entry.holder = id;
     entry.deliveryId = deliveryId;
     entry.leaseUntil = now + settings.ackWaitMs;
-    if (entry.leaseUntil < sub.nextCheckAt) sub.nextCheckAt = entry.leaseUntil;
-    inFlight.set(deliveryId, entry);
-    sinceYield += 1;
-    let result: unknown;
-    try {
-      result = handler(toRecorded(entry.event), { subscription: sub.name, attempt: entry.attempts });
-    } catch (err) {
-      settle(entry, deliveryId, true, err);
-      return;
-    }
-    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<void>).then === 'function') {
-      (result as PromiseLike<void>).then(
-        () => settle(entry, deliveryId, false, undefined),
-        (err: unknown) => settle(entry, deliveryId, true, err),
-      );
-    } else {
-      settle(entry, deliveryId, false, undefined);
-    }
+    if (entry.leaseUntil < sub.leaseCheckAt) sub.leaseCheckAt = entry.leaseUntil;
+    claimed.set(deliveryId, entry);
   };
 
+  /** Claims what is due, up to maxInFlight: freed deliveries, due retries, then new events in order. */
+  const pump = (): void => {
+    scheduled = false;
+    if (closing) return;
+    const now = Date.now();
+    if (sub.leaseCheckAt <= now) expireLeases(sub, now);
+    while (claimed.size < settings.maxInFlight && sub.ready.length > 0) {
+      const entry = sub.ready.shift()!;
+      if (free(entry)) claim(entry, now);
+    }
+    while (claimed.size < settings.maxInFlight && (sub.retries.peek()?.retryAt ?? Infinity) <= now) {
+      const entry = sub.retries.pop()!;
+      if (free(entry)) claim(entry, now);
+    }
+    const events = source(ns, sub);
+    while (claimed.size < settings.maxInFlight && sub.index < events.length) {
+      const event = events[sub.index]!;
+      sub.index += 1;
+      const entry: PendingDelivery = { event, attempts: 0, holder: null, deliveryId: 0, leaseUntil: 0, retryAt: 0 };
+      sub.pending.set(event.position, entry);
+      claim(entry, now);
+    }
+    if (claimed.size < settings.maxInFlight) {
+      armTimer(Math.min(sub.retries.peek()?.retryAt ?? Infinity, sub.leaseCheckAt), now);
+    }
+    if (claimed.size > 0) run();
+  };
+
+  /**
+   * Runs the claimed deliveries one at a time, in claim order, so one subscriber handles its events in
+   * position order (as the server backends do); parallelism comes from competing subscribers.
+   */
+  const run = (): void => {
+    if (running) return;
+    running = true;
+    let handled = 0;
+    for (;;) {
+      if (closing) break;
+      const first = claimed.entries().next();
+      if (first.done) break;
+      const [deliveryId, entry] = first.value;
+      // Lost the claim meanwhile (lease expired, maybe taken by another subscriber): not ours to run.
+      if (entry.deliveryId !== deliveryId || entry.holder !== id || sub.pending.get(entry.event.position) !== entry) {
+        claimed.delete(deliveryId);
+        continue;
+      }
+      if (sinceYield >= DELIVERIES_PER_TURN) {
+        // A backlog of synchronous handlers must not starve timers and I/O.
+        setImmediate(() => {
+          sinceYield = 0;
+          running = false;
+          run();
+        });
+        return;
+      }
+      sinceYield += 1;
+      handled += 1;
+      entry.attempts += 1;
+      entry.leaseUntil = Date.now() + settings.ackWaitMs; // the ack wait runs from the handler's start
+      let result: unknown;
+      try {
+        result = handler(toRecorded(entry.event), { subscription: sub.name, attempt: entry.attempts });
+      } catch (err) {
+        settle(entry, deliveryId, true, err);
+        continue;
+      }
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<void>).then === 'function') {
+        sinceYield = 0; // an asynchronous handler yields anyway
+        currentId = deliveryId;
+        (result as PromiseLike<void>).then(
+          () => resume(entry, deliveryId, false, undefined),
+          (err: unknown) => resume(entry, deliveryId, true, err),
+        );
+        return; // `running` stays true until the handler settles
+      }
+      settle(entry, deliveryId, false, undefined);
+    }
+    running = false;
+    if (closing) drained?.();
+    else if (handled > 0) schedule(); // room to claim more (a pump that claims nothing does not come back here)
+  };
+
+  const resume = (entry: PendingDelivery, deliveryId: number, failed: boolean, err: unknown): void => {
+    settle(entry, deliveryId, failed, err);
+    currentId = 0;
+    running = false;
+    if (closing) {
+      drained?.();
+      return;
+    }
+    schedule(); // room to claim more
+    run();
+  };
+
+  /** Ack, retry later, or dead-letter; ignored when the claim is no longer current. */
   const settle = (entry: PendingDelivery, deliveryId: number, failed: boolean, err: unknown): void => {
-    if (!inFlight.delete(deliveryId)) return; // abandoned at close: the next subscriber owns it now
-    if (inFlight.size === 0) drained?.();
+    if (!claimed.delete(deliveryId)) return; // abandoned at close: the next subscriber owns it now
     const position = entry.event.position;
-    // A lease that expired and was handed out again belongs to the newer delivery.
-    if (sub.pending.get(position) !== entry || entry.deliveryId !== deliveryId) return;
+    if (sub.pending.get(position) !== entry || entry.deliveryId !== deliveryId || entry.holder !== id) return;
     if (!failed) {
       sub.pending.delete(position);
     } else if (entry.attempts >= settings.maxDeliver) {
@@ -184,73 +284,33 @@ export function startConsumer(
       const backoff = settings.backoffMs[Math.min(entry.attempts, settings.backoffMs.length) - 1]!;
       entry.holder = null;
       entry.retryAt = Date.now() + backoff;
-      if (entry.retryAt < sub.nextCheckAt) sub.nextCheckAt = entry.retryAt;
-    }
-    schedule();
-  };
-
-  /** Hands out what is due: freed or expired deliveries first, then new events, up to maxInFlight. */
-  const pump = (): void => {
-    // `scheduled` stays true while pumping: settles of synchronous handlers need no extra pump.
-    try {
-      pumpOnce();
-    } finally {
-      scheduled = false;
-    }
-    if (!closing && inFlight.size < settings.maxInFlight) {
-      const now = Date.now();
-      const events = source(ns, sub);
-      if (sub.index < events.length || sub.nextCheckAt <= now) schedule(); // more than one turn's worth
-      else armTimer(sub.nextCheckAt, now);
+      sub.retries.push(entry);
+      // Any subscriber of the name may take the retry: each re-arms its timer for the earliest one.
+      wakeAll(sub);
     }
   };
 
-  const pumpOnce = (): void => {
-    if (closing) return;
-    const now = Date.now();
-    if (sub.nextCheckAt <= now && inFlight.size < settings.maxInFlight) {
-      // Recomputed by this scan; deliveries and failures during it lower it again (all synchronous).
-      sub.nextCheckAt = Infinity;
-      let next = Infinity;
-      for (const entry of sub.pending.values()) {
-        if (entry.holder !== null && entry.leaseUntil > now) {
-          if (entry.leaseUntil < next) next = entry.leaseUntil;
-          continue;
-        }
-        if (entry.retryAt > now) {
-          if (entry.retryAt < next) next = entry.retryAt;
-          continue;
-        }
-        if (inFlight.size >= settings.maxInFlight || sinceYield >= DELIVERIES_PER_TURN) {
-          next = now; // more is due than this turn may deliver
-          break;
-        }
-        deliver(entry, now);
-        if (closing) {
-          sub.nextCheckAt = 0; // scan cut short: let the other subscribers look again
-          return;
-        }
+  /** Gives claims back (not acknowledged) for any subscriber to take at once. */
+  const release = (keep: number): void => {
+    for (const [deliveryId, entry] of claimed) {
+      if (deliveryId === keep) continue;
+      claimed.delete(deliveryId);
+      if (entry.deliveryId === deliveryId && entry.holder === id && sub.pending.get(entry.event.position) === entry) {
+        entry.holder = null;
+        sub.ready.push(entry);
       }
-      sub.nextCheckAt = Math.min(sub.nextCheckAt, next);
-    }
-    const events = source(ns, sub);
-    while (sub.index < events.length && inFlight.size < settings.maxInFlight && sinceYield < DELIVERIES_PER_TURN) {
-      const event = events[sub.index]!;
-      sub.index += 1;
-      const entry: PendingDelivery = { event, attempts: 0, holder: null, deliveryId: 0, leaseUntil: 0, retryAt: 0 };
-      sub.pending.set(event.position, entry);
-      deliver(entry, now);
-      if (closing) return;
     }
   };
 
   const close = (): Promise<void> => {
     closePromise ??= (async () => {
       closing = true;
-      sub.consumers.delete(id);
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
-      if (inFlight.size > 0) {
+      // Claimed events that never started go to the other subscribers now, not after the wait.
+      release(currentId);
+      wakeAll(sub);
+      if (running) {
         let waitTimer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           drained = resolve;
@@ -258,22 +318,17 @@ export function startConsumer(
         });
         clearTimeout(waitTimer);
       }
-      // Unfinished handlers are not acknowledged: their deliveries are free for the next subscriber now.
-      for (const [deliveryId, entry] of inFlight) {
-        if (entry.deliveryId === deliveryId && entry.holder === id) {
-          entry.holder = null;
-          entry.retryAt = 0;
-          sub.nextCheckAt = 0;
-        }
-      }
-      inFlight.clear();
+      // The unfinished handler is not acknowledged: its event is free for the next subscriber now.
+      release(0);
+      sub.consumers.delete(id);
       onClosed();
-      for (const wake of sub.consumers.values()) wake();
+      wakeAll(sub);
     })();
     return closePromise;
   };
 
-  sub.consumers.set(id, schedule);
+  const handle: ConsumerHandle = { wake: schedule, claimed };
+  sub.consumers.set(id, handle);
   schedule();
 
   return {

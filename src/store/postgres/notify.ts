@@ -8,42 +8,63 @@
 import pg from 'pg';
 import { quoteIdent } from './connection.ts';
 
-/** Sends coalesced notifications on a channel after commits. */
+/**
+ * Sends coalesced notifications on a channel after commits: at once when the store was quiet, otherwise
+ * at most one per `minIntervalMs` (trailing, so the last commit of a burst is always announced). Each
+ * NOTIFY is a small transaction of its own (with an xid and a commit record); one per append measurably
+ * slowed 16 concurrent writers on 2 cores, one per 20 ms did not (bench/postgres-append.ts).
+ */
 export class CommitNotifier {
   private inFlight: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastSent = 0;
   private dirty = false;
   private closed = false;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly channel: string,
+    private readonly minIntervalMs = 20,
   ) {}
 
-  /** Called after an append committed. Cheap: at most one NOTIFY round trip in flight per store. */
+  /** Called after an append committed. Cheap: no round trip of its own on the append path. */
   notify(): void {
     if (this.closed) return;
-    if (this.inFlight) {
+    if (this.inFlight || this.timer) {
       this.dirty = true;
       return;
     }
-    this.inFlight = this.send().finally(() => {
-      this.inFlight = undefined;
-    });
+    const wait = this.lastSent + this.minIntervalMs - Date.now();
+    if (wait <= 0) this.send();
+    else this.schedule(wait);
   }
 
-  private async send(): Promise<void> {
-    do {
-      this.dirty = false;
-      try {
-        await this.pool.query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`, [this.channel]);
-      } catch {
-        return; // listeners poll as well; a store that lost its server reports that on the next append
-      }
-    } while (this.dirty && !this.closed);
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.send();
+    }, ms);
+  }
+
+  private send(): void {
+    this.dirty = false;
+    this.lastSent = Date.now();
+    this.inFlight = this.pool
+      .query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`, [this.channel])
+      .then(
+        () => {},
+        () => {}, // listeners poll as well; a store that lost its server reports that on the next append
+      )
+      .finally(() => {
+        this.inFlight = undefined;
+        if (this.dirty && !this.closed) this.schedule(Math.max(0, this.lastSent + this.minIntervalMs - Date.now()));
+      });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     await this.inFlight;
   }
 }

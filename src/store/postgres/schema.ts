@@ -74,7 +74,6 @@ export interface EventLogTable {
   subscription: string;
   event_id: string;
   position: number;
-  natural_key: string | null;
   outcome: Outcome;
   attempts: number;
   processed_at: Timestamp;

@@ -52,16 +52,27 @@ export interface SubscriptionDeps {
   onClose?: (subscription: Subscription) => void;
 }
 
-interface ClaimRow extends EventRow {
+/** What claim_events returns: the claimed range (from, to] in (transaction_id, position) order. */
+interface ClaimInfo {
   claim_id: number | null;
   redelivery: boolean;
   pending: boolean;
+  category: string | null;
+  from_transaction_id: string;
+  from_position: number;
+  to_transaction_id: string;
+  to_position: number;
+  events: number;
+}
+
+interface ClaimRow extends EventRow {
   transaction_id: string;
 }
 
 interface Batch {
   claimId: number;
   redelivery: boolean;
+  range: ClaimInfo;
   rows: ClaimRow[];
 }
 
@@ -134,11 +145,24 @@ export async function startSubscription(
 
   const backoff = (attempt: number) => backoffMs[Math.min(attempt - 1, backoffMs.length - 1)]!;
 
+  /** Reads the events of a range (from, to]: a plain index range scan on (transaction_id, position). */
+  function rangeWhere(r: ClaimInfo, toTransactionId: string, toPosition: number) {
+    return sql`(e.transaction_id, e.position) > (${r.from_transaction_id}::xid8, ${r.from_position}::bigint)
+           AND (e.transaction_id, e.position) <= (${toTransactionId}::xid8, ${toPosition}::bigint)
+           AND (${r.category}::text IS NULL OR e.category = ${r.category})`;
+  }
+
   async function claim(): Promise<Batch | { pending: boolean }> {
-    const { rows } = await sql<ClaimRow>`SELECT * FROM ${s}.claim_events(${name}, ${owner}, ${batchSize}::int, ${Math.ceil(ackWaitMs)}::int)`.execute(db);
-    const first = rows[0];
-    if (!first || first.claim_id === null) return { pending: first?.pending ?? false };
-    return { claimId: first.claim_id, redelivery: first.redelivery, rows };
+    const claimed = await sql<ClaimInfo>`SELECT * FROM ${s}.claim_events(${name}, ${owner}, ${batchSize}::int, ${Math.ceil(ackWaitMs)}::int)`.execute(db);
+    const range = claimed.rows[0]!;
+    if (range.claim_id === null) return { pending: range.pending };
+    const { rows } = await sql<ClaimRow>`
+      SELECT e.position, e.transaction_id, e.stream_id, e.version, e.event_id, e.type, e.data, e.metadata, e."timestamp",
+             e.correlation_id, e.causation_id, e.aggregate_id, e.aggregate_type
+        FROM ${s}.events e
+       WHERE ${rangeWhere(range, range.to_transaction_id, range.to_position)}
+       ORDER BY e.transaction_id, e.position`.execute(db);
+    return { claimId: range.claim_id, redelivery: range.redelivery, range, rows };
   }
 
   /** For a redelivered range: deliveries so far, and which events are already done (success or dead). */
@@ -167,13 +191,9 @@ export async function startSubscription(
   }
 
   async function logFailure(row: ClaimRow, attempt: number, reason: string, outcome: 'failed' | 'dead'): Promise<void> {
-    const naturalKey = `${row.aggregate_id}:${row.type}:${row.version}`;
+    const entry = { subscription: name, event_id: row.event_id, position: row.position, outcome, attempts: attempt, error: reason };
     if (outcome === 'failed') {
-      await db
-        .withSchema(schema)
-        .insertInto('event_log')
-        .values({ subscription: name, event_id: row.event_id, position: row.position, natural_key: naturalKey, outcome, attempts: attempt, error: reason })
-        .execute();
+      await db.withSchema(schema).insertInto('event_log').values(entry).execute();
       return;
     }
     await db.transaction().execute(async (trx) => {
@@ -183,35 +203,36 @@ export async function startSubscription(
         .values({ subscription: name, event_id: row.event_id, position: row.position, destination: deadLetter, deliveries: attempt, reason })
         .onConflict((oc) => oc.columns(['subscription', 'event_id']).doNothing())
         .execute();
-      await trx
-        .withSchema(schema)
-        .insertInto('event_log')
-        .values({ subscription: name, event_id: row.event_id, position: row.position, natural_key: naturalKey, outcome, attempts: attempt, error: reason })
-        .execute();
+      await trx.withSchema(schema).insertInto('event_log').values(entry).execute();
     });
   }
 
   /**
-   * Acknowledges `done` (success rows) and either deletes the claim (whole batch done) or gives the rest
-   * of the range back: `from` moves past the done prefix and the claim expires at `retryAt` (now, or when
-   * a pending retry is due), so the next consumer of this name picks it up. One statement, one commit.
+   * Acknowledges `done` and either deletes the claim (whole batch done) or gives the rest of the range
+   * back: `from` moves past the done prefix and the claim expires at `retryAt` (now, or when a pending
+   * retry is due), so the next consumer of this name picks it up. One statement, one commit. The success
+   * rows are written server-side from the range (1000 events cost no 1000-element arrays on the wire);
+   * only the exceptions travel: events already logged (dead letter, done before a crash) and retried ones.
    */
   async function settle(batch: Batch, done: Done[], complete: boolean, retryAt: number): Promise<void> {
-    const logged = done.filter((d) => d.successAttempt !== undefined);
-    const ids = logged.map((d) => d.row.event_id);
-    const positions = logged.map((d) => d.row.position);
-    const keys = logged.map((d) => `${d.row.aggregate_id}:${d.row.type}:${d.row.version}`);
-    const attempts = logged.map((d) => d.successAttempt!);
-    const log = sql`
-      INSERT INTO ${s}.event_log (subscription, event_id, position, natural_key, outcome, attempts)
-      SELECT ${name}, u.event_id, u.position, u.natural_key, 'success', u.attempts
-        FROM unnest(${ids}::text[], ${positions}::bigint[], ${keys}::text[], ${attempts}::int[]) AS u(event_id, position, natural_key, attempts)
-      ON CONFLICT (subscription, event_id) WHERE outcome = 'success' DO NOTHING`;
+    const last = done[done.length - 1]?.row;
+    const skip = done.filter((d) => d.successAttempt === undefined).map((d) => d.row.event_id);
+    const retried = done.filter((d) => d.successAttempt !== undefined && d.successAttempt > 1);
+    const log = last
+      ? sql`
+      INSERT INTO ${s}.event_log (subscription, event_id, position, outcome, attempts)
+      SELECT ${name}, e.event_id, e.position, 'success', coalesce(r.attempts, 1)
+        FROM ${s}.events e
+        LEFT JOIN unnest(${retried.map((d) => d.row.event_id)}::text[], ${retried.map((d) => d.successAttempt!)}::int[]) AS r(event_id, attempts)
+               ON r.event_id = e.event_id
+       WHERE ${rangeWhere(batch.range, last.transaction_id, last.position)}
+         AND NOT (e.event_id = ANY(${skip}::text[]))
+      ON CONFLICT (subscription, event_id) WHERE outcome = 'success' DO NOTHING`
+      : sql`SELECT 1`;
     if (complete) {
       await sql`WITH ack AS (DELETE FROM ${s}.subscription_claims WHERE id = ${batch.claimId}), log AS (${log}) SELECT 1`.execute(db);
       return;
     }
-    const last = done[done.length - 1]?.row;
     await sql`
       WITH give_back AS (
         UPDATE ${s}.subscription_claims c

@@ -113,6 +113,10 @@ export class CaseProjection {
     this.ignored++;
   }
 
+  isCompleted(caseId: string): boolean {
+    return this.cases.get(caseId)?.outcome !== undefined;
+  }
+
   /** Cases that have a `case.completed`. */
   get completed(): number {
     let n = 0;

@@ -1,0 +1,201 @@
+/**
+ * Harness overhead (npm run bench:harness): the load tester must measure the backend, not itself.
+ *
+ * 1. The memory backend at full speed: closed loop, 8 writers, in-process (no server in the way), with
+ *    and without the run consumer. This is the ceiling of what eventbench can drive from one thread.
+ * 2. Prometheus metrics on vs off under the same load, in alternating rounds (the machine is shared, so
+ *    noise hits both alike):
+ *    a. closed loop at full speed: throughput with metrics on / off;
+ *    b. open loop at a fixed rate: CPU time of this process per append with metrics on / off.
+ *    The target is <= 5% cost.
+ * 3. Micro costs of the hot-path pieces (tinybench): the synthetic generator, the window recorder
+ *    (4 HdrHistogram records per append), the prom-client updates, the memory append itself.
+ *
+ * Results: results/harness/<timestamp>.json and .md, with the environment.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Bench } from 'tinybench';
+import { createRunMetrics } from '../src/core/metrics.ts';
+import { captureEnvironment } from '../src/infra/environment.ts';
+import { WindowRecorder } from '../src/runners/load/recorder.ts';
+import { runLoad, type LoadScenario } from '../src/runners/load/run.ts';
+import { createStore } from '../src/store/index.ts';
+import { dropMemoryNamespace } from '../src/store/memory/index.ts';
+import { syntheticWorkload } from '../src/workloads/synthetic.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '4' }, // seconds per round
+    rounds: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '5000' }, // open-loop rate of phase 2b
+    out: { type: 'string', default: 'results/harness' },
+  },
+});
+const DURATION_MS = Number(args.duration) * 1000;
+const ROUNDS = Number(args.rounds);
+const RATE = Number(args.rate);
+
+let round = 0;
+async function run(partial: Partial<LoadScenario>): Promise<{ eventsPerSec: number; cpuUsPerAppend: number; p99: number; appends: number }> {
+  const namespace = `harness_${process.pid}_${round++}`;
+  const cpu = process.cpuUsage();
+  try {
+    const r = await runLoad({
+      backend: 'memory',
+      backendOptions: { namespace },
+      scenario: {
+        executor: 'closed',
+        workload: 'synthetic',
+        seed: 1,
+        runId: `h${round}`,
+        writers: 8,
+        durationMs: DURATION_MS,
+        warmupMs: 500,
+        maxInFlight: 10_000,
+        workers: 1,
+        drainTimeoutMs: 10_000,
+        consumer: false,
+        metrics: true,
+        ...partial,
+      },
+    });
+    const used = process.cpuUsage(cpu);
+    return {
+      eventsPerSec: r.throughput.eventsPerSec,
+      cpuUsPerAppend: (used.user + used.system) / Math.max(1, r.totals.wholeRun.appends),
+      p99: r.latency.p99,
+      appends: r.totals.wholeRun.appends,
+    };
+  } finally {
+    dropMemoryNamespace(namespace);
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round1 = (v: number): number => Math.round(v * 10) / 10;
+
+async function main(): Promise<void> {
+  const environment = await captureEnvironment({});
+  console.error(`harness overhead: ${ROUNDS} rounds x ${DURATION_MS / 1000}s, machine ${environment.machine.cores} cores, load ${environment.machine.loadAverage.join(' ')}`);
+
+  // 1. Full speed.
+  const fullSpeed = { consumerOff: [] as number[], consumerOn: [] as number[] };
+  for (let i = 0; i < ROUNDS; i++) {
+    fullSpeed.consumerOff.push((await run({ consumer: false })).eventsPerSec);
+    fullSpeed.consumerOn.push((await run({ consumer: true })).eventsPerSec);
+    console.error(`  full speed round ${i + 1}: consumer off ${fullSpeed.consumerOff.at(-1)}/s, on ${fullSpeed.consumerOn.at(-1)}/s`);
+  }
+
+  // 2a. Closed loop, metrics on vs off, alternating (order flipped every round).
+  const closed = { on: [] as number[], off: [] as number[] };
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const metrics of i % 2 ? [true, false] : [false, true]) closed[metrics ? 'on' : 'off'].push((await run({ metrics })).eventsPerSec);
+    console.error(`  closed round ${i + 1}: metrics off ${closed.off.at(-1)}/s, on ${closed.on.at(-1)}/s`);
+  }
+  // 2b. Open loop at a fixed rate: same work, so the cost shows as CPU per append.
+  const open = { on: [] as number[], off: [] as number[] };
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const metrics of i % 2 ? [true, false] : [false, true]) {
+      open[metrics ? 'on' : 'off'].push((await run({ executor: 'constant', rate: RATE, metrics })).cpuUsPerAppend);
+    }
+    console.error(`  open ${RATE}/s round ${i + 1}: CPU/append metrics off ${round1(open.off.at(-1)!)} us, on ${round1(open.on.at(-1)!)} us`);
+  }
+
+  // 3. Micro costs.
+  const bench = new Bench({ time: 300, warmupTime: 100 });
+  const gen = syntheticWorkload.create({ seed: 1 });
+  const rec = new WindowRecorder(0, Number.MAX_SAFE_INTEGER);
+  const metrics = createRunMetrics('memory');
+  const store = await createStore('memory', { namespace: `harness_micro_${process.pid}` });
+  const memGen = syntheticWorkload.create({ seed: 2, runId: 'micro' } as Parameters<typeof syntheticWorkload.create>[0]);
+  let t = 1;
+  bench
+    .add('synthetic generator next() (1 KB event)', () => {
+      gen.next();
+    })
+    .add('window recorder onSend + onAck (4 HdrHistogram records)', () => {
+      t += 1;
+      rec.onSend(t, t + 0.01);
+      rec.onAck(t, t + 0.01, t + 0.5, 1, 'synthetic.recorded');
+    })
+    .add('prom-client published() (counter + histogram)', () => {
+      metrics.published('synthetic.recorded', 1, 0.0005);
+    })
+    .add('prom-client processed() (counter + 2 histograms)', () => {
+      metrics.processed('synthetic.recorded', 'success', 0.00001, 0.002);
+    })
+    .add('memory appendToStream (the backend itself)', async () => {
+      const p = memGen.next();
+      await store.appendToStream(p.stream, p.events, { expectedVersion: p.expectedVersion });
+    });
+  await bench.run();
+  await store.close();
+  dropMemoryNamespace(`harness_micro_${process.pid}`);
+  const micro = bench.tasks.map((task) => ({ name: task.name, nsPerOp: round1((task.result?.latency.mean ?? 0) * 1e6), opsPerSec: Math.round(task.result?.throughput.mean ?? 0) }));
+
+  const closedCost = 1 - median(closed.on) / median(closed.off);
+  const openCost = median(open.on) / median(open.off) - 1;
+  const out = {
+    benchmark: 'harness-overhead',
+    createdAt: new Date().toISOString(),
+    environment,
+    settings: { roundSeconds: DURATION_MS / 1000, rounds: ROUNDS, openRate: RATE, closedWriters: 8, warmupSeconds: 0.5, backend: 'memory', workload: 'synthetic (~1 KB events, 1000 streams)' },
+    fullSpeed: { eventsPerSecConsumerOff: fullSpeed.consumerOff, eventsPerSecConsumerOn: fullSpeed.consumerOn, medianConsumerOff: median(fullSpeed.consumerOff), medianConsumerOn: median(fullSpeed.consumerOn) },
+    metricsOverhead: {
+      closedLoop: { eventsPerSecOn: closed.on, eventsPerSecOff: closed.off, costPercent: round1(closedCost * 100) },
+      openLoop: { rate: RATE, cpuUsPerAppendOn: open.on.map(round1), cpuUsPerAppendOff: open.off.map(round1), costPercent: round1(openCost * 100) },
+      targetPercent: 5,
+      withinTarget: closedCost <= 0.05 && openCost <= 0.05,
+    },
+    micro,
+    notes: [
+      `Shared machine: ${environment.machine.cores} cores also used by other engineers' builds and tests (load average at start ${environment.machine.loadAverage.join(' ')}); compare ratios within this run, not absolute numbers across runs.`,
+      'Costs are medians over alternating rounds; a negative cost is noise.',
+    ],
+  };
+  mkdirSync(args.out!, { recursive: true });
+  const base = `${args.out}/${out.createdAt.replace(/[:.]/g, '-')}`;
+  writeFileSync(`${base}.json`, `${JSON.stringify(out, null, 2)}\n`);
+  writeFileSync(`${base}.md`, markdown(out));
+  process.stdout.write(markdown(out));
+  console.error(`wrote ${base}.json and ${base}.md`);
+}
+
+function markdown(o: {
+  createdAt: string;
+  environment: { machine: { cores: number; cpuModel: string }; node: { version: string }; git: { revision: string | null; dirty: boolean | null } };
+  settings: { roundSeconds: number; rounds: number; openRate: number };
+  fullSpeed: { medianConsumerOff: number; medianConsumerOn: number };
+  metricsOverhead: { closedLoop: { eventsPerSecOn: number[]; eventsPerSecOff: number[]; costPercent: number }; openLoop: { cpuUsPerAppendOn: number[]; cpuUsPerAppendOff: number[]; costPercent: number }; withinTarget: boolean };
+  micro: { name: string; nsPerOp: number; opsPerSec: number }[];
+  notes: string[];
+}): string {
+  const m = o.metricsOverhead;
+  return [
+    `# Harness overhead (${o.createdAt})`,
+    '',
+    `${o.environment.machine.cores} cores (${o.environment.machine.cpuModel}), Node ${o.environment.node.version}, git ${o.environment.git.revision?.slice(0, 12) ?? 'unknown'}${o.environment.git.dirty ? ' (dirty)' : ''}; ${o.settings.rounds} rounds of ${o.settings.roundSeconds}s, memory backend, synthetic ~1 KB events.`,
+    '',
+    '| measurement | result |',
+    '|---|---|',
+    `| memory at full speed (closed loop, 8 writers), consumer off | ${Math.round(o.fullSpeed.medianConsumerOff).toLocaleString('en-US')} events/s |`,
+    `| memory at full speed, consumer on (end-to-end measured) | ${Math.round(o.fullSpeed.medianConsumerOn).toLocaleString('en-US')} events/s |`,
+    `| metrics cost, closed loop throughput (off: ${m.closedLoop.eventsPerSecOff.join(', ')}; on: ${m.closedLoop.eventsPerSecOn.join(', ')}) | ${m.closedLoop.costPercent}% |`,
+    `| metrics cost, open loop ${o.settings.openRate}/s CPU per append (off: ${m.openLoop.cpuUsPerAppendOff.join(', ')} us; on: ${m.openLoop.cpuUsPerAppendOn.join(', ')} us) | ${m.openLoop.costPercent}% |`,
+    `| within the 5% target | ${m.withinTarget ? 'yes' : '**no**'} |`,
+    '',
+    '| hot-path piece | ns/op | ops/s |',
+    '|---|---|---|',
+    ...o.micro.map((x) => `| ${x.name} | ${x.nsPerOp} | ${x.opsPerSec.toLocaleString('en-US')} |`),
+    '',
+    ...o.notes.map((n) => `- ${n}`),
+    '',
+  ].join('\n');
+}
+
+await main();

@@ -1,0 +1,439 @@
+/**
+ * JetStream adapter vs raw nats.js, same server, same run (npm run bench:jetstream).
+ *
+ * 1. OCC append over 10,000 subjects, pipelined (--window appends in flight per process, 256 as in the
+ *    DESIGN.md reference): adapter `appendToStream(stream, [event], { expectedVersion })` vs raw
+ *    `js.publish` of the same envelope with the same headers (Nats-Msg-Id, Nats-Expected-Last-Subject-
+ *    Sequence, Eventbench-Version) into an identical JetStream stream. Target >= 0.9x.
+ *    Run with 1 process and with --workers N processes (one Node process tops out at ~22-25k publishes/s
+ *    here): every worker has its own connection and its own share of the subjects.
+ * 2. Replay: `readAll({ category, limit: page })` pages vs a raw ordered consumer over the same stream.
+ *    Target >= 0.8x (reference ~175,000 msgs/s).
+ *
+ * Rounds alternate raw and adapter (the machine is shared: noise hits both alike). Results:
+ * results/jetstream/<timestamp>.json and .md with the environment. Server: --nats-url / NATS_URL, else a
+ * managed nats-server in a temp dir (removed afterwards). Streams created on an external server are
+ * deleted at the end.
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as hdr from 'hdr-histogram-js';
+import { connect, headers } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { captureEnvironment } from '../src/infra/environment.ts';
+import { openServers } from '../src/infra/servers.ts';
+import { createJetStreamStore, VERSION_HEADER } from '../src/store/jetstream/store.ts';
+import { jetStreamNames } from '../src/store/jetstream/naming.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const { values: args } = parseArgs({
+  options: {
+    role: { type: 'string', default: 'main' },
+    'nats-url': { type: 'string', default: process.env.NATS_URL },
+    events: { type: 'string', default: '40000' }, // per append round, split over the workers
+    subjects: { type: 'string', default: '10000' },
+    window: { type: 'string', default: '256' },
+    workers: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '2' },
+    bytes: { type: 'string', default: '1024' },
+    'replay-events': { type: 'string', default: '100000' },
+    page: { type: 'string', default: '10000' },
+    skip: { type: 'string', multiple: true, default: [] }, // append | workers | replay
+    out: { type: 'string', default: 'results/jetstream' },
+    // worker-only
+    kind: { type: 'string' },
+    namespace: { type: 'string' },
+    worker: { type: 'string' },
+    round: { type: 'string' },
+  },
+});
+
+type Kind = 'raw' | 'adapter';
+
+/** An event of about --bytes serialised (a debt case, as seed 002's CaseIntakeEvent). */
+function eventData(i: number, bytes: number) {
+  const base = { case_id: `case-${i}`, citizen_bsn: String(100000000 + (i % 899999999)), debt_amount: 1250.5 + (i % 100), debt_type: 'cak_eigen_bijdrage', organization: 'CAK', priority: 'normal' };
+  const pad = Math.max(0, bytes - 256 - JSON.stringify(base).length - 12);
+  return { ...base, notes: 'x'.repeat(pad) };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Worker: one process, one connection, its share of the subjects
+// ---------------------------------------------------------------------------------------------------
+
+interface WorkerResult {
+  ops: number;
+  errors: number;
+  startMs: number;
+  endMs: number;
+  latenciesUs: number[];
+}
+
+async function worker(): Promise<void> {
+  const kind = args.kind as Kind;
+  const natsUrl = args['nats-url']!;
+  const namespace = args.namespace!;
+  const w = Number(args.worker);
+  const round = Number(args.round);
+  const count = Number(args.events);
+  const subjects = Number(args.subjects);
+  const window = Number(args.window);
+  const bytes = Number(args.bytes);
+  const names = jetStreamNames(namespace);
+  const category = kind; // same stream config: both are adapter-created category streams
+  const streamId = (s: number) => `r${round}w${w}s${s}`;
+
+  const store = await createJetStreamStore({ natsUrl, namespace });
+  const nc = await connect({ servers: natsUrl });
+  const js = jetstream(nc);
+  const versions = new Int32Array(subjects);
+  const seqs = new Float64Array(subjects);
+
+  const appendOne = async (i: number): Promise<void> => {
+    const s = i % subjects;
+    const id = `${kind}-${round}-${w}-${i}`;
+    const data = eventData(i, bytes);
+    if (kind === 'adapter') {
+      const r = await store.appendToStream(`${category}-${streamId(s)}`, [{ id, type: 'case.intake', data }], { expectedVersion: versions[s]! });
+      versions[s] = r.streamVersion;
+    } else {
+      const version = versions[s]! + 1;
+      const envelope = {
+        id,
+        type: 'case.intake',
+        timestamp: new Date().toISOString(),
+        correlationId: id,
+        aggregateId: streamId(s),
+        aggregateType: category,
+        version,
+        data,
+        metadata: {},
+      };
+      const h = headers();
+      h.set(VERSION_HEADER, String(version));
+      const ack = await js.publish(names.subject(category, streamId(s)), JSON.stringify(envelope), {
+        msgID: id,
+        headers: h,
+        expect: { lastSubjectSequence: seqs[s]! },
+      });
+      seqs[s] = ack.seq;
+      versions[s] = version;
+    }
+  };
+
+  /** `window` lanes, each with one append in flight: many appends pipelined on one connection. */
+  const run = async (from: number, n: number, record: boolean): Promise<WorkerResult> => {
+    const lat: number[] = [];
+    let next = from;
+    let errors = 0;
+    const end = from + n;
+    const startMs = performance.timeOrigin + performance.now();
+    await Promise.all(
+      Array.from({ length: Math.min(window, n) }, async () => {
+        while (next < end) {
+          const i = next++;
+          const t0 = performance.now();
+          try {
+            await appendOne(i);
+            if (record) lat.push(Math.round((performance.now() - t0) * 1000));
+          } catch {
+            errors++;
+          }
+        }
+      }),
+    );
+    return { ops: n - errors, errors, startMs, endMs: performance.timeOrigin + performance.now(), latenciesUs: lat };
+  };
+
+  // Warm-up (JIT, connection, stream info): the first touch of every subject, not measured.
+  await run(0, subjects, false);
+  process.send!({ ready: true });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  const result = await run(subjects, count, true);
+  process.send!({ result });
+  await store.close();
+  await nc.drain();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Coordinator
+// ---------------------------------------------------------------------------------------------------
+
+type Histogram = ReturnType<typeof hdr.build>;
+const histogram = (): Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+const round2 = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+
+interface PhaseResult {
+  kind: Kind;
+  workers: number;
+  ops: number;
+  errors: number;
+  seconds: number;
+  opsPerSecond: number;
+  latencyMs: { p50: number; p99: number; p999: number; max: number };
+}
+
+function latencySummary(h: Histogram) {
+  return {
+    p50: round2(h.getValueAtPercentile(50) / 1000, 3),
+    p99: round2(h.getValueAtPercentile(99) / 1000, 3),
+    p999: round2(h.getValueAtPercentile(99.9) / 1000, 3),
+    max: round2(h.maxValue / 1000, 3),
+  };
+}
+
+async function appendRound(natsUrl: string, namespace: string, kind: Kind, workers: number, round: number): Promise<PhaseResult> {
+  const total = Number(args.events);
+  const perWorker = Math.floor(total / workers);
+  const subjectsPerWorker = Math.floor(Number(args.subjects) / workers);
+  const children = Array.from({ length: workers }, (_, w) =>
+    fork(
+      SELF,
+      [
+        '--role=worker', `--kind=${kind}`, `--nats-url=${natsUrl}`, `--namespace=${namespace}`, `--worker=${w}`, `--round=${round}`,
+        `--events=${perWorker}`, `--subjects=${subjectsPerWorker}`, `--window=${args.window}`, `--bytes=${args.bytes}`,
+      ],
+      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    ),
+  );
+  try {
+    const messages = children.map((child) => {
+      const queue: unknown[] = [];
+      const waiters: ((m: unknown) => void)[] = [];
+      child.on('message', (m) => (waiters.length ? waiters.shift()!(m) : queue.push(m)));
+      child.on('exit', (code) => {
+        if (code) waiters.splice(0).forEach((wake) => wake({ error: `worker exited with ${code}` }));
+      });
+      return () => new Promise<unknown>((resolve) => (queue.length ? resolve(queue.shift()) : waiters.push(resolve)));
+    });
+    const ready = await Promise.all(messages.map((next) => next()));
+    if (ready.some((m) => !(m as { ready?: boolean }).ready)) throw new Error(`a worker failed to start: ${JSON.stringify(ready)}`);
+    children.forEach((c) => c.send('go'));
+    const results = (await Promise.all(messages.map((next) => next()))) as { result?: WorkerResult; error?: string }[];
+    const h = histogram();
+    let ops = 0;
+    let errors = 0;
+    for (const r of results) {
+      if (!r.result) throw new Error(`worker failed: ${r.error}`);
+      ops += r.result.ops;
+      errors += r.result.errors;
+      for (const us of r.result.latenciesUs) h.recordValue(Math.max(1, us));
+    }
+    const seconds = (Math.max(...results.map((r) => r.result!.endMs)) - Math.min(...results.map((r) => r.result!.startMs))) / 1000;
+    return { kind, workers, ops, errors, seconds: round2(seconds, 3), opsPerSecond: round2(ops / seconds), latencyMs: latencySummary(h) };
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  }
+}
+
+/** `raw` decodes each message's JSON as any replaying consumer must (the like-for-like baseline); `raw-nodecode` only touches the bytes (the ceiling). */
+type ReplayKind = 'raw' | 'raw-nodecode' | 'adapter';
+
+interface ReplayResult {
+  kind: ReplayKind;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  /** Per page (adapter) or per 10,000 messages (raw), ms. */
+  pageLatencyMs: { p50: number; p99: number };
+}
+
+async function replayRound(natsUrl: string, namespace: string, kind: ReplayKind, events: number): Promise<ReplayResult> {
+  const names = jetStreamNames(namespace);
+  const page = Number(args.page);
+  const h = histogram();
+  let n = 0;
+  let t0: number;
+  if (kind === 'adapter') {
+    const store = await createJetStreamStore({ natsUrl, namespace });
+    try {
+      t0 = performance.now();
+      let from = 0;
+      while (n < events) {
+        const p0 = performance.now();
+        const batch = await store.readAll({ category: 'adapter', fromPosition: from, limit: Math.min(page, events - n) });
+        h.recordValue(Math.max(1, Math.round((performance.now() - p0) * 1000)));
+        if (batch.length === 0) break;
+        n += batch.length;
+        from = batch[batch.length - 1]!.position;
+      }
+    } finally {
+      await store.close();
+    }
+  } else {
+    const nc = await connect({ servers: natsUrl });
+    try {
+      const js = jetstream(nc);
+      t0 = performance.now();
+      const consumer = await js.consumers.get(names.categoryStream('adapter'), { filter_subjects: names.categoryFilter('adapter') });
+      const iter = await consumer.consume({ max_messages: page });
+      let p0 = performance.now();
+      const decode = kind === 'raw';
+      let sink = 0;
+      for await (const m of iter) {
+        if (decode) sink += (m.json<{ version: number }>()).version;
+        else sink += m.data.length;
+        if (++n % page === 0) {
+          h.recordValue(Math.max(1, Math.round((performance.now() - p0) * 1000)));
+          p0 = performance.now();
+        }
+        if (n >= events) break;
+      }
+      await iter.close();
+      if (sink < 0) process.stderr.write('');
+    } finally {
+      await nc.close();
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    kind,
+    events: n,
+    seconds: round2(seconds, 3),
+    eventsPerSecond: round2(n / seconds),
+    pageLatencyMs: { p50: round2(h.getValueAtPercentile(50) / 1000, 2), p99: round2(h.getValueAtPercentile(99) / 1000, 2) },
+  };
+}
+
+function best<T extends { kind: string }>(rs: T[], kind: string, key: (r: T) => number): number {
+  return Math.max(...rs.filter((r) => r.kind === kind).map(key));
+}
+
+async function main(): Promise<void> {
+  const skip = new Set(args.skip);
+  const workers = Number(args.workers);
+  const rounds = Number(args.rounds);
+  await using servers = await openServers({ natsUrl: args['nats-url'] }, { postgres: false, nats: true });
+  const natsUrl = servers.natsUrl!;
+  const namespace = `bench_${Date.now().toString(36)}`;
+  const external = !servers.nats;
+  process.stderr.write(`nats ${external ? 'external' : 'managed'} at ${natsUrl}; namespace ${namespace}\n`);
+
+  // Both category streams created by the adapter, so raw and adapter write into identical configs.
+  const setup = await createJetStreamStore({ natsUrl, namespace });
+  await setup.appendToStream('raw-setup', [{ id: 'setup-raw', type: 'bench.setup', data: {} }]);
+  await setup.appendToStream('adapter-setup', [{ id: 'setup-adapter', type: 'bench.setup', data: {} }]);
+  await setup.close();
+
+  const append: PhaseResult[] = [];
+  const replay: ReplayResult[] = [];
+  let round = 0;
+  try {
+    if (!skip.has('append')) {
+      const counts = skip.has('workers') || workers <= 1 ? [1] : [1, workers];
+      for (const w of counts) {
+        for (let r = 0; r < rounds; r++) {
+          for (const kind of (r % 2 === 0 ? ['raw', 'adapter'] : ['adapter', 'raw']) as Kind[]) {
+            const res = await appendRound(natsUrl, namespace, kind, w, round++);
+            append.push(res);
+            process.stderr.write(`append ${kind} x${w}: ${res.opsPerSecond}/s, p50 ${res.latencyMs.p50} ms, p99 ${res.latencyMs.p99} ms, errors ${res.errors}\n`);
+          }
+        }
+      }
+    }
+    if (!skip.has('replay')) {
+      // Fill the adapter stream up to --replay-events if the append phase left fewer.
+      const store = await createJetStreamStore({ natsUrl, namespace });
+      const have = (await store.storageStats()).detail[`${jetStreamNames(namespace).categoryStream('adapter')}.messages`] ?? 0;
+      const want = Number(args['replay-events']);
+      const fill = Array.from({ length: Math.max(0, want - have) }, (_, i) => i);
+      for (let i = 0; i < fill.length; i += 512) {
+        await Promise.all(fill.slice(i, i + 512).map((k) => store.appendToStream(`adapter-fill${k % 1000}`, [{ id: `fill-${k}`, type: 'case.intake', data: eventData(k, Number(args.bytes)) }])));
+      }
+      await store.close();
+      const events = Math.min(want, have + fill.length);
+      for (let r = 0; r < rounds; r++) {
+        for (const kind of (r % 2 === 0 ? ['raw', 'adapter', 'raw-nodecode'] : ['raw-nodecode', 'adapter', 'raw']) as ReplayKind[]) {
+          const res = await replayRound(natsUrl, namespace, kind, events);
+          replay.push(res);
+          process.stderr.write(`replay ${kind}: ${res.events} events, ${res.eventsPerSecond}/s\n`);
+        }
+      }
+    }
+  } finally {
+    if (external) {
+      // Never leave GBs in someone's NATS: delete what this run created.
+      const nc = await connect({ servers: natsUrl });
+      const jsm = await jetstreamManager(nc);
+      for (const name of [`${namespace}-raw`, `${namespace}-adapter`, `${namespace}-_deadletters`]) await jsm.streams.delete(name).catch(() => {});
+      await nc.close();
+    }
+  }
+
+  const environment = await captureEnvironment({ natsUrl, ...(servers.nats ? { nats: servers.nats } : {}) });
+  const ratios: Record<string, unknown> = {};
+  for (const w of [...new Set(append.map((a) => a.workers))]) {
+    const rs = append.filter((a) => a.workers === w);
+    const raw = best(rs, 'raw', (r) => r.opsPerSecond);
+    const adapter = best(rs, 'adapter', (r) => r.opsPerSecond);
+    ratios[`append_x${w}`] = { raw, adapter, ratio: round2(adapter / raw, 3), target: 0.9 };
+  }
+  if (append.some((a) => a.workers > 1)) {
+    const one = append.filter((a) => a.workers === 1);
+    const many = append.filter((a) => a.workers > 1);
+    ratios.workerGain = {
+      raw: round2(best(many, 'raw', (r) => r.opsPerSecond) / best(one, 'raw', (r) => r.opsPerSecond), 2),
+      adapter: round2(best(many, 'adapter', (r) => r.opsPerSecond) / best(one, 'adapter', (r) => r.opsPerSecond), 2),
+    };
+  }
+  if (replay.length) {
+    const raw = best(replay, 'raw', (r) => r.eventsPerSecond);
+    const adapter = best(replay, 'adapter', (r) => r.eventsPerSecond);
+    const ceiling = best(replay, 'raw-nodecode', (r) => r.eventsPerSecond);
+    ratios.replay = { raw, adapter, ratio: round2(adapter / raw, 3), target: 0.8, rawNoDecode: ceiling, ratioToNoDecode: round2(adapter / ceiling, 3) };
+  }
+  const out = {
+    benchmark: 'jetstream-append',
+    note: 'shared 2-core machine (other engineers ran tests at the same time): compare ratios within this run; best round of each kind',
+    options: { events: Number(args.events), subjects: Number(args.subjects), window: Number(args.window), workers, rounds, bytes: Number(args.bytes), replayEvents: Number(args['replay-events']), page: Number(args.page) },
+    server: { external, natsUrl: external ? natsUrl : 'managed', storage: 'file', replicas: 1, sync: 'nats-server 2.9 has no sync_interval: a publish ack means in server memory; the file store is flushed in the background' },
+    environment,
+    ratios,
+    append,
+    replay,
+  };
+  mkdirSync(args.out!, { recursive: true });
+  const base = `${args.out}/${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  writeFileSync(`${base}.json`, `${JSON.stringify(out, null, 2)}\n`);
+  writeFileSync(`${base}.md`, markdown(out));
+  process.stdout.write(markdown(out));
+  process.stderr.write(`results: ${base}.json\n`);
+}
+
+function markdown(out: { options: Record<string, number>; ratios: Record<string, unknown>; append: PhaseResult[]; replay: ReplayResult[]; environment: Awaited<ReturnType<typeof captureEnvironment>>; note: string }): string {
+  const e = out.environment;
+  const lines = [
+    `# JetStream adapter vs raw nats.js (${e.capturedAt})`,
+    '',
+    `nats-server ${e.nats?.version ?? '?'}, file storage, R1; node ${e.node.version}; ${e.machine.cores} cores; git ${e.git?.revision ?? '?'}. ${out.note}.`,
+    `Options: ${Object.entries(out.options).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
+    '',
+    '| phase | kind | processes | ops | ops/s | p50 ms | p99 ms | p99.9 ms | errors |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...out.append.map((a) => `| OCC append | ${a.kind} | ${a.workers} | ${a.ops} | ${a.opsPerSecond} | ${a.latencyMs.p50} | ${a.latencyMs.p99} | ${a.latencyMs.p999} | ${a.errors} |`),
+    '',
+    '| phase | kind | events | events/s | page p50 ms | page p99 ms |',
+    '|---|---|---|---|---|---|',
+    ...out.replay.map((r) => `| replay | ${r.kind} | ${r.events} | ${r.eventsPerSecond} | ${r.pageLatencyMs.p50} | ${r.pageLatencyMs.p99} |`),
+    '',
+    '```json',
+    JSON.stringify(out.ratios, null, 2),
+    '```',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+if (args.role === 'worker') {
+  worker().then(
+    () => process.exit(0),
+    (err) => {
+      process.stderr.write(`worker: ${(err as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  await main();
+}

@@ -1,0 +1,262 @@
+/**
+ * `eventbench generate`: feeds a workload's seeded appends into any EventStore, optionally paced by the
+ * simulated timestamps (`speedup`), and for `debt-cases` optionally runs the seed-002 processors and the
+ * read model until every generated case is completed, then checks that a replay from position 0
+ * rebuilds the same read model.
+ *
+ * Appends to one stream are chained (a stream's next append waits for its previous one), so workloads
+ * that continue an aggregate (documents, invoices, domain events) keep their expected versions right
+ * while appends to different streams run `concurrency` at a time.
+ */
+import * as hdr from 'hdr-histogram-js';
+import {
+  OutcomeUnknownError,
+  StoreUnavailableError,
+  type DeadLetter,
+  type EventStore,
+} from '../core/event-store.ts';
+import { workloads, type WorkloadName } from '../workloads/index.ts';
+import type { PlannedAppend } from '../workloads/workload.ts';
+import { startCaseProcessors, type CaseProcessorOptions, type ProcessorStats } from '../workloads/debt-cases/processors.ts';
+import { replayProjection, startLiveProjection, type CaseSummary } from '../workloads/debt-cases/projection.ts';
+
+export interface GenerateProgress {
+  appends: number;
+  events: number;
+  elapsedMs: number;
+  /** Cases of this run completed so far (with processing). */
+  completed?: number;
+  phase: 'generating' | 'processing';
+}
+
+export interface GenerateOptions {
+  workload: WorkloadName;
+  /** Appends to make (for debt-cases: cases). */
+  count: number;
+  seed: number;
+  /** Run the debt-case processors and the read model (debt-cases only). */
+  process?: boolean;
+  processors?: CaseProcessorOptions;
+  /** Pace appends by their simulated timestamps, this many times faster than real time; absent = as fast as possible. */
+  speedup?: number;
+  /** Appends in flight (default 32). */
+  concurrency?: number;
+  /** Longest wait for processing to complete after generation (default 120 s). */
+  processTimeoutMs?: number;
+  onProgress?: (p: GenerateProgress) => void;
+  progressIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface GenerateResult {
+  workload: string;
+  seed: number;
+  appends: number;
+  events: number;
+  /** Appends the store answered `duplicate: true` (already stored, e.g. the same seed generated before). */
+  duplicates: number;
+  failed: number;
+  firstError?: string;
+  bytes: number;
+  generateSeconds: number;
+  eventsPerSecond: number;
+  processing?: {
+    completed: number;
+    expected: number;
+    timedOut: boolean;
+    seconds: number;
+    summary: CaseSummary;
+    effects: ProcessorStats['effects'];
+    injectedFailures: number;
+    deadLetters: DeadLetter[];
+    /** Intake acknowledged -> case.completed appended, milliseconds (real time). */
+    latencyMs: LatencySummary;
+    /** The read model rebuilt from position 0 equals the live one. */
+    replayMatches: boolean;
+    replaySummary: CaseSummary;
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function latencySummary(h: hdr.Histogram): LatencySummary {
+  const ms = (us: number) => Math.round(us / 10) / 100;
+  return {
+    count: h.totalCount,
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    p999: ms(h.getValueAtPercentile(99.9)),
+    max: ms(h.maxValue),
+    mean: ms(h.mean),
+  };
+}
+
+async function appendWithRetry(store: EventStore, a: PlannedAppend): Promise<{ duplicate: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.appendToStream(a.stream, a.events, { expectedVersion: a.expectedVersion });
+    } catch (err) {
+      // Same event ids: a retry is idempotent within the store's idempotency window.
+      const retryable = err instanceof StoreUnavailableError || err instanceof OutcomeUnknownError;
+      if (!retryable || attempt >= 5) throw err;
+      await sleep(50 * 2 ** attempt);
+    }
+  }
+}
+
+export async function runGenerate(store: EventStore, options: GenerateOptions): Promise<GenerateResult> {
+  const workload = workloads[options.workload];
+  if (options.process && options.workload !== 'debt-cases') {
+    throw new Error(`--process runs the debt-case processors; workload ${options.workload} has none`);
+  }
+  const concurrency = options.concurrency ?? 32;
+  const gen = workload.create({ seed: options.seed });
+  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, bitBucketSize: 64 });
+  const ackedAt = new Map<string, number>();
+  const runCases = new Set<string>();
+  const completedCases = new Set<string>();
+
+  let live: Awaited<ReturnType<typeof startLiveProjection>> | undefined;
+  let processors: Awaited<ReturnType<typeof startCaseProcessors>> | undefined;
+  if (options.process) {
+    live = await startLiveProjection(store, { subscription: options.processors?.subscription });
+    processors = await startCaseProcessors(store, {
+      ...options.processors,
+      onEffect: (e) => {
+        options.processors?.onEffect?.(e);
+        if (e.step !== 'completion' || completedCases.has(e.caseId) || !runCases.has(e.caseId)) return;
+        completedCases.add(e.caseId);
+        const t0 = ackedAt.get(e.caseId);
+        if (t0 !== undefined && e.result === 'applied') latency.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+        ackedAt.delete(e.caseId);
+      },
+    });
+  }
+
+  const result: GenerateResult = {
+    workload: options.workload,
+    seed: options.seed,
+    appends: 0,
+    events: 0,
+    duplicates: 0,
+    failed: 0,
+    bytes: 0,
+    generateSeconds: 0,
+    eventsPerSecond: 0,
+  };
+  const started = performance.now();
+  const progress = (phase: GenerateProgress['phase']) =>
+    options.onProgress?.({
+      appends: result.appends,
+      events: result.events,
+      elapsedMs: performance.now() - started,
+      phase,
+      ...(options.process ? { completed: completedCases.size } : {}),
+    });
+  const ticker = options.onProgress ? setInterval(() => progress(processors && result.appends >= options.count ? 'processing' : 'generating'), options.progressIntervalMs ?? 250) : undefined;
+
+  try {
+    // --- generation ------------------------------------------------------------------------------
+    const tails = new Map<string, Promise<void>>();
+    const inFlight = new Set<Promise<void>>();
+    let simStart: number | undefined;
+    for (let i = 0; i < options.count; i++) {
+      if (options.signal?.aborted) break;
+      const a = gen.next();
+      if (options.speedup && a.events[0]?.timestamp) {
+        const sim = Date.parse(a.events[0].timestamp);
+        simStart ??= sim;
+        const due = started + (sim - simStart) / options.speedup;
+        const wait = due - performance.now();
+        if (wait > 1) await sleep(wait);
+      }
+      const caseId = options.process ? (a.events[0]?.data as { case_id?: string }).case_id : undefined;
+      if (caseId) runCases.add(caseId);
+      for (const e of a.events) result.bytes += Buffer.byteLength(JSON.stringify(e.data));
+      const previous = tails.get(a.stream);
+      const p: Promise<void> = (async () => {
+        if (previous) await previous;
+        try {
+          const r = await appendWithRetry(store, a);
+          if (caseId) ackedAt.set(caseId, performance.now());
+          result.appends++;
+          result.events += a.events.length;
+          if (r.duplicate) result.duplicates++;
+        } catch (err) {
+          result.failed++;
+          result.firstError ??= `${a.stream}: ${(err as Error).message}`;
+        }
+      })();
+      tails.set(a.stream, p);
+      inFlight.add(p);
+      void p.finally(() => {
+        inFlight.delete(p);
+        if (tails.get(a.stream) === p) tails.delete(a.stream);
+      });
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    result.generateSeconds = (performance.now() - started) / 1000;
+    result.eventsPerSecond = result.events / Math.max(result.generateSeconds, 1e-9);
+
+    // --- processing ------------------------------------------------------------------------------
+    if (processors && live) {
+      const processStarted = performance.now();
+      const deadline = processStarted + (options.processTimeoutMs ?? 120_000);
+      let timedOut = false;
+      const expected = runCases.size;
+      // A case whose intake was stored before this run (duplicate) may already be completed: the read model knows.
+      for (;;) {
+        if (options.signal?.aborted) break;
+        const done = [...runCases].every((id) => completedCases.has(id) || live!.projection.isCompleted(id));
+        // Done = every case completed, the read model caught up and no processor has work left
+        // (so late decisions that lost to an escalation have been tried and counted).
+        if (done && (await live.subscription.lag()) === 0 && (await processors.lag()) === 0) break;
+        if (performance.now() > deadline) {
+          timedOut = true;
+          break;
+        }
+        await sleep(100);
+      }
+      progress('processing');
+      const summary = live.projection.summary();
+      const effects = processors.stats.effects;
+      const injectedFailures = processors.stats.injectedFailures;
+      await processors.close();
+      await live.subscription.close();
+      const deadLetters = await processors.deadLetters();
+      const replay = await replayProjection(store);
+      const replaySummary = replay.summary();
+      result.processing = {
+        completed: [...runCases].filter((id) => live!.projection.isCompleted(id)).length,
+        expected,
+        timedOut,
+        seconds: (performance.now() - processStarted) / 1000,
+        summary,
+        effects,
+        injectedFailures,
+        deadLetters,
+        latencyMs: latencySummary(latency),
+        replayMatches: JSON.stringify(summary) === JSON.stringify(replaySummary),
+        replaySummary,
+      };
+    }
+    return result;
+  } finally {
+    if (ticker) clearInterval(ticker);
+    await processors?.close();
+    await live?.subscription.close();
+  }
+}
+

@@ -1,0 +1,131 @@
+/**
+ * Every registered workload: every generated event validates against its schema, stream names and
+ * event types satisfy the contract's patterns, output is deterministic per seed, and a schema violation
+ * is rejected with a ConfigError naming the field.
+ */
+import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { ConfigError, EVENT_TYPE_PATTERN, NewEventSchema, STREAM_NAME_PATTERN, type NewEvent } from '../core/event-store.ts';
+import { WORKLOAD_NAMES, workloads } from './index.ts';
+import { CaseSimulator } from './debt-cases/generator.ts';
+import { analyse } from './debt-cases/risk-model.ts';
+import { decide, DEFAULT_RULES, parseRules } from './debt-cases/rules.ts';
+import { CASE_SCHEMAS } from './debt-cases/events.ts';
+import { validateData } from './schema.ts';
+
+const OURS = ['debt-cases', 'documents', 'file-uploads', 'domain-events', 'invoices'] as const;
+
+describe.each(WORKLOAD_NAMES)('workload %s', (name) => {
+  const w = workloads[name];
+
+  it('every generated event validates; streams and types satisfy the contract', () => {
+    const gen = w.create({ seed: 11 });
+    const types = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const a = gen.next();
+      expect(a.stream).toMatch(STREAM_NAME_PATTERN);
+      expect(a.stream.slice(0, a.stream.indexOf('-'))).toBe(w.category);
+      for (const e of a.events) {
+        expect(NewEventSchema.safeParse(e).success).toBe(true);
+        expect(e.type).toMatch(EVENT_TYPE_PATTERN);
+        expect(w.eventTypes).toContain(e.type);
+        w.validate(e);
+        types.add(e.type);
+      }
+    }
+    // Every type a generator emits is exercised (debt-cases: only case.intake; the processors emit the rest).
+    if ((OURS as readonly string[]).includes(name) && name !== 'debt-cases') expect(types.size).toBe(w.eventTypes.length);
+  });
+
+  it('same seed, same bytes', () => {
+    const digest = (seed: number) => {
+      const gen = w.create({ seed });
+      const h = createHash('sha256');
+      for (let i = 0; i < 500; i++) h.update(JSON.stringify(gen.next()));
+      return h.digest('hex');
+    };
+    expect(digest(5)).toBe(digest(5));
+    expect(digest(5)).not.toBe(digest(6));
+  });
+});
+
+describe('schema violations name the field', () => {
+  const first = (name: keyof typeof workloads, type?: string): NewEvent => {
+    const gen = workloads[name].create({ seed: 1 });
+    for (let i = 0; i < 10_000; i++) {
+      const e = gen.next().events.find((x) => !type || x.type === type);
+      if (e) return structuredClone(e);
+    }
+    throw new Error(`no ${type} event`);
+  };
+  const rejects = (name: keyof typeof workloads, event: NewEvent, field: string) => {
+    let err: unknown;
+    try {
+      workloads[name].validate(event);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain(field);
+    return (err as Error).message;
+  };
+
+  it('case.intake: a BSN failing the 11-check, a negative debt amount, a typo field, a bad allowed value', () => {
+    const e = first('debt-cases');
+    const d = e.data as Record<string, unknown>;
+    const bsn = d.citizen_bsn as string;
+    d.citizen_bsn = bsn.slice(0, 8) + String((Number(bsn[8]) + 1) % 10);
+    expect(rejects('debt-cases', e, 'data.citizen_bsn')).toMatch(/case\.intake: data\.citizen_bsn: .*elfproef/);
+    d.citizen_bsn = bsn;
+    workloads['debt-cases'].validate(e);
+    (d.debts as { amount: number }[])[0]!.amount = -5;
+    rejects('debt-cases', e, 'data.debts[0].amount');
+    const e2 = first('debt-cases');
+    (e2.data as Record<string, unknown>).priority = 'asap';
+    rejects('debt-cases', e2, 'data.priority');
+    const e3 = first('debt-cases');
+    (e3.data as Record<string, unknown>).debtAmount = 1;
+    rejects('debt-cases', e3, 'debtAmount');
+  });
+
+  it('case.analysis / decision / completed from the processors\' pure parts validate, and violations name the field', () => {
+    const sim = new CaseSimulator({ seed: 2 });
+    for (let i = 0; i < 2000; i++) {
+      const intake = sim.next().intake;
+      const analysis = validateData(CASE_SCHEMAS, 'case.analysis', analyse(intake));
+      validateData(CASE_SCHEMAS, 'case.decision', decide(DEFAULT_RULES, intake, analysis as never));
+    }
+    const a = analyse(sim.next().intake);
+    expect(() => validateData(CASE_SCHEMAS, 'case.analysis', { ...a, risk_score: 101 })).toThrow(/case\.analysis: data\.risk_score/);
+    expect(() =>
+      validateData(CASE_SCHEMAS, 'case.decision', { case_id: a.case_id, decision: 'settle', decided_by: 'system', reason: 'x', next_steps: [] }),
+    ).toThrow(/data\.decision/);
+    expect(() =>
+      validateData(CASE_SCHEMAS, 'case.completed', { case_id: a.case_id, outcome: 'resolved', duration_seconds: 1.5, total_savings: 0 }),
+    ).toThrow(/data\.duration_seconds/);
+    expect(() => validateData(CASE_SCHEMAS, 'case.closed', {})).toThrow(/type: unknown event type "case.closed"/);
+  });
+
+  it('the other workloads', () => {
+    const doc = first('documents');
+    (doc.data as { document: { size: number } }).document.size = -1;
+    rejects('documents', doc, 'data.document.size');
+    const up = first('file-uploads');
+    (up.data as Record<string, unknown>).email = 'not-an-email';
+    rejects('file-uploads', up, 'data.email');
+    const cim = first('domain-events');
+    (cim.data as Record<string, unknown>).subject = 'dev.domain.sales';
+    rejects('domain-events', cim, 'data.subject');
+    const inv = first('invoices', 'billing.invoice.issued');
+    (inv.data as Record<string, unknown>).amount = 12.5;
+    rejects('invoices', inv, 'data.amount');
+    rejects('invoices', { ...inv, type: 'billing.invoice.refunded' }, 'type');
+  });
+
+  it('a rule set is data and is checked', () => {
+    expect(() => parseRules([{ id: 'x', when: { fact: 'risk_score', op: 'gt', value: 5 }, then: { decision: 'forgive', reason: 'r', next_steps: [] } }])).toThrow(
+      /last rule .* always/,
+    );
+    expect(() => parseRules([{ id: 'x', when: { always: true }, then: { decision: 'pay', reason: 'r', next_steps: [] } }])).toThrow(/rules\[0\.then\.decision\]/);
+  });
+});

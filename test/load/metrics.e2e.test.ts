@@ -1,0 +1,79 @@
+/**
+ * `--metrics-port`: Prometheus scrapes during a run see seed 002's series with exactly its names and
+ * labels (event_published_total{backend,event_type}, event_processed_total{backend,event_type,status},
+ * event_processing_duration_seconds{backend,event_type}, event_queue_depth{backend}) plus the append
+ * latency histogram and error counters. The test parses the exposition text.
+ */
+import { describe, expect, it } from 'vitest';
+import { startEventbench } from './cli.ts';
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Parses Prometheus text exposition (version 0.0.4) sample lines. */
+function parseExposition(text: string): { samples: Sample[]; types: Map<string, string> } {
+  const samples: Sample[] = [];
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (type) types.set(type[1]!, type[2]!);
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`not an exposition line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return { samples, types };
+}
+
+describe('/metrics during a load run', () => {
+  it('serves the seed 002 series with the right labels', async () => {
+    const run = startEventbench(['load', '--backend', 'memory', '--rate', '300/s', '--duration', '20s', '--metrics-port', '0']);
+    try {
+      const [, url] = (await run.waitForStderr(/metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/))!;
+      await run.waitForStderr(/eventbench: \[memory\] measure/, 30_000);
+      // Scrape until the consumer has processed something (bounded).
+      let parsed = parseExposition('');
+      for (let i = 0; i < 50; i++) {
+        parsed = parseExposition(await (await fetch(url!)).text());
+        if (parsed.samples.some((s) => s.name === 'event_processed_total' && s.value > 0)) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const { samples, types } = parsed;
+      const find = (name: string) => samples.filter((s) => s.name === name);
+
+      expect(types.get('event_published_total')).toBe('counter');
+      const published = find('event_published_total');
+      expect(published.length).toBeGreaterThan(0);
+      expect(published[0]!.labels).toEqual({ backend: 'memory', event_type: 'synthetic.recorded' });
+      expect(published[0]!.value).toBeGreaterThan(0);
+
+      expect(types.get('event_processed_total')).toBe('counter');
+      const processed = find('event_processed_total');
+      expect(processed[0]!.labels).toEqual({ backend: 'memory', event_type: 'synthetic.recorded', status: 'success' });
+      expect(processed[0]!.value).toBeGreaterThan(0);
+
+      expect(types.get('event_processing_duration_seconds')).toBe('histogram');
+      const buckets = find('event_processing_duration_seconds_bucket');
+      expect(buckets.length).toBeGreaterThan(1);
+      expect(buckets[0]!.labels).toMatchObject({ backend: 'memory', event_type: 'synthetic.recorded' });
+      expect(Object.keys(buckets[0]!.labels).sort()).toEqual(['backend', 'event_type', 'le']);
+      expect(find('event_processing_duration_seconds_count')[0]!.value).toBeGreaterThan(0);
+
+      expect(types.get('event_queue_depth')).toBe('gauge');
+      expect(find('event_queue_depth')[0]!.labels).toEqual({ backend: 'memory' });
+
+      expect(types.get('eventbench_append_duration_seconds')).toBe('histogram');
+      expect(find('eventbench_append_duration_seconds_count')[0]).toMatchObject({ labels: { backend: 'memory' } });
+      const errorKinds = find('eventbench_append_errors_total').map((s) => s.labels.kind).sort();
+      expect(errorKinds).toEqual(['conflict', 'duplicate', 'other', 'unavailable', 'unknown_outcome']);
+    } finally {
+      run.child.kill('SIGINT');
+      await run.done;
+    }
+  }, 90_000);
+});

@@ -1,0 +1,89 @@
+/**
+ * A consumer process killed with SIGKILL in the middle of a batch. What the adapter guarantees (see
+ * src/store/postgres/subscription.ts): a batch's acknowledgement and its `success` rows in event_log are
+ * one statement, so the first batch (acknowledged before the kill) is not redelivered; the second batch's
+ * claim expires after ack wait and a new consumer gets the whole range again, so nothing is lost; events of
+ * that batch the dead process had already handled run again (at-least-once) but event_log holds exactly
+ * one `success` row per event (unique index).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { NewEvent } from '../../src/core/event-store.ts';
+import { createPostgresStore, type PostgresStore } from '../../src/store/postgres/index.ts';
+import { waitFor } from '../contract/event-store-contract.ts';
+import { testPgUrl, uniqueName } from '../support/servers.ts';
+import { dropSchema, withClient } from './helpers.ts';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/pg-crash-subscriber.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const schema = uniqueName('pgk');
+let store: PostgresStore;
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  store = await createPostgresStore({ pgUrl: testPgUrl(), schema, pollIntervalMs: 100 });
+  await store.init();
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await store?.close();
+  await dropSchema(schema);
+});
+
+it('a subscriber SIGKILLed mid-batch: the next one resumes at the checkpoint, nothing lost, one success row per event', async () => {
+  const ids = Array.from({ length: 40 }, (_, i) => `k${i + 1}`);
+  for (let i = 0; i < ids.length; i += 10) {
+    const events: NewEvent[] = ids.slice(i, i + 10).map((id) => ({ id, type: 'crash.tested', data: { id } }));
+    await store.appendToStream(`crash-${i / 10}`, events, { expectedVersion: 'no_stream' });
+  }
+
+  // Batches of 10: k1..k10 are acknowledged, then the process hangs on k15 (k11..k14 handled, not acked).
+  child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, testPgUrl(), schema, 'crashy', '10', '1000', 'k15'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const handledByChild: string[] = [];
+  let stuck = false;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const [what, id] = line.split(' ');
+    if (what === 'handled') handledByChild.push(id!);
+    if (what === 'stuck') stuck = true;
+  });
+  await waitFor('child stuck in the middle of its second batch', () => stuck, 30_000);
+  // The first batch's acknowledgement is pipelined with the next claim: wait until it is committed.
+  const successRows = () =>
+    withClient(async (c) => (await c.query(`SELECT event_id FROM "${schema}".event_log WHERE subscription = 'crashy' AND outcome = 'success'`)).rows.map((r) => r.event_id as string));
+  await waitFor('first batch acknowledged', async () => (await successRows()).length === 10, 10_000);
+  const exited = new Promise((resolve) => child!.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  expect(handledByChild).toEqual(ids.slice(0, 14));
+
+  const handledAfter: string[] = [];
+  const sub = await store.subscribe('crashy', (e) => void handledAfter.push(e.id), { batchSize: 10, ackWaitMs: 1000 });
+  try {
+    await waitFor('the rest delivered after the dead claim expired', () => handledAfter.length >= 30, 20_000);
+    await waitFor('all acknowledged', async () => (await sub.lag()) === 0, 10_000);
+  } finally {
+    await sub.close();
+  }
+  // Resumed at the checkpoint: nothing of the acknowledged first batch again, everything after it.
+  expect([...handledAfter].sort()).toEqual(ids.slice(10).sort());
+  // The dead batch comes back whole and in order once its claim expires (new events may come first).
+  const redelivered = handledAfter.filter((id) => ids.slice(10, 20).includes(id));
+  expect(redelivered).toEqual(ids.slice(10, 20));
+
+  const log = await withClient(
+    async (c) =>
+      (
+        await c.query<{ event_id: string; n: number }>(
+          `SELECT event_id, count(*)::int AS n FROM "${schema}".event_log WHERE subscription = 'crashy' AND outcome = 'success' GROUP BY event_id`,
+        )
+      ).rows,
+  );
+  expect(log.map((r) => r.event_id).sort()).toEqual([...ids].sort());
+  expect(log.filter((r) => r.n !== 1)).toEqual([]);
+});
