@@ -29,8 +29,8 @@ const { values: args } = parseArgs({
   options: {
     'pg-url': { type: 'string', default: process.env.PG_URL },
     'pg-bin': { type: 'string', default: process.env.EVENTBENCH_PG || 'embedded' },
-    duration: { type: 'string', default: '10' }, // seconds per round
-    rounds: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '5' }, // seconds per round
+    rounds: { type: 'string', default: '4' },
     writers: { type: 'string', default: '16' },
     streams: { type: 'string', default: '10000' },
     'batch-writers': { type: 'string', default: '4' },

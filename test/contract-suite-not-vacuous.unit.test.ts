@@ -50,6 +50,22 @@ describe('the contract suite is not vacuous', () => {
     await runContractCase(contractCase('versions are contiguous'), target, CAPABILITIES);
   });
 
+  it('fails the retry / dead-letter case on a store that acknowledges failed handlers', async () => {
+    const target = brokenMemoryTarget({ ackFailures: true });
+    await expect(
+      runContractCase(contractCase('a failing handler is retried'), target, CAPABILITIES, { maxWaitMs: 2000 }),
+    ).rejects.toThrow();
+    await runContractCase(contractCase('a subscription delivers every event in order'), target, CAPABILITIES);
+  });
+
+  it('fails the crash-resume case on a store without durable checkpoints', async () => {
+    const target = brokenMemoryTarget({ forgetCheckpoints: true });
+    await expect(runContractCase(contractCase('a subscription resumes from its checkpoint'), target, CAPABILITIES)).rejects.toThrow(
+      /acknowledged events are not redone/,
+    );
+    await runContractCase(contractCase('competing consumers'), target, CAPABILITIES);
+  });
+
   it('fails the capability case when the declared capabilities are not what the store has', async () => {
     const target = brokenMemoryTarget({});
     await expect(

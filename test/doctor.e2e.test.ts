@@ -20,10 +20,11 @@ interface Run {
 }
 
 /** Runs the CLI without PG_URL / NATS_URL from the caller's environment, so flags decide. */
-function eventbench(args: string[], timeoutMs = 30_000): Promise<Run> {
+function eventbench(args: string[], timeoutMs = 30_000, extraEnv: Record<string, string> = {}): Promise<Run> {
   const env = { ...process.env };
   delete env.PG_URL;
   delete env.NATS_URL;
+  Object.assign(env, extraEnv);
   const started = Date.now();
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { env, timeout: timeoutMs }, (err, stdout, stderr) => {
@@ -55,8 +56,8 @@ describe('eventbench doctor', () => {
     expect(env.postgres?.managed).toBe(false);
   });
 
-  it('--infra managed starts its own servers, reports them, and removes them', async () => {
-    const run = await eventbench(['doctor', '--json', '--infra', 'managed']);
+  it('--infra managed starts its own servers (ignoring exported PG_URL / NATS_URL), reports them, and removes them', async () => {
+    const run = await eventbench(['doctor', '--json', '--infra', 'managed'], 30_000, { PG_URL: 'postgres://127.0.0.1:1/x', NATS_URL: 'nats://127.0.0.1:1' });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const env = environmentSchema.parse(JSON.parse(run.stdout));
@@ -115,6 +116,12 @@ describe('eventbench doctor', () => {
     const run = await eventbench(['doctor', '--pg-url', testPgUrl(), '--nats-url', 'nats://127.0.0.1:1'], 10_000);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/NATS at nats:\/\/127\.0\.0\.1:1 is unreachable/)]);
+  });
+
+  it('--infra managed with an explicit --pg-url is a contradiction: exit 2', async () => {
+    const run = await eventbench(['doctor', '--infra', 'managed', '--pg-url', testPgUrl()]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--infra managed starts its own PostgreSQL, but a URL is set/);
   });
 
   it('--infra external without URLs says which flag is missing', async () => {

@@ -40,3 +40,18 @@ describe('machine and git', () => {
     expect(gitSchema.parse(captureGit('/'))).toEqual({ revision: null, dirty: null, branch: null });
   });
 });
+
+describe('nothing to start', () => {
+  it('no nats-server: a ConfigError naming the fixes', async () => {
+    const { startManagedNats } = await import('../src/infra/managed-nats.ts');
+    const { ConfigError } = await import('../src/core/event-store.ts');
+    const attempt = startManagedNats({ candidates: ['/nonexistent/nats-server'] });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toThrow(/apt-get install nats-server.*NATS_URL/);
+  });
+
+  it('a --pg-bin directory without PostgreSQL: a ConfigError naming the choices', async () => {
+    const { startManagedPostgres } = await import('../src/infra/managed-postgres.ts');
+    await expect(startManagedPostgres({ bin: '/nonexistent' })).rejects.toThrow(/embedded.*system.*initdb and postgres/);
+  });
+});

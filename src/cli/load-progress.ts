@@ -38,7 +38,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream): ProgressRepo
     update(p) {
       const line = formatProgress(p);
       if (tty) {
-        stream.write(`\r\x1b[2K${line.slice(0, Math.max(20, (stream.columns ?? 120) - 1))}`);
+        stream.write(`\r\x1b[2K${line.slice(0, Math.max(40, (stream.columns || 160) - 1))}`);
         drawn = true;
       } else if (p.elapsedMs - lastLog >= LOG_EVERY_MS) {
         lastLog = p.elapsedMs;

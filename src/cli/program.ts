@@ -6,6 +6,7 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerInit } from './commands/init.ts';
 import { registerLoad } from './commands/load.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerGenerate } from './commands/generate.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerLoad(program);
   registerBench(program);
+  registerGenerate(program);
   return program;
 }
 

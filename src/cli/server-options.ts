@@ -18,14 +18,16 @@ export interface ServerCliOptions {
 }
 
 /**
- * Adds `--pg-url <url>` (default `$PG_URL`), `--nats-url <url>` (default `$NATS_URL`),
+ * Adds `--pg-url <url>` (default `$PG_URL`, ignored with `--infra managed`), `--nats-url <url>` (default `$NATS_URL`, same),
  * `--infra <auto|managed|external>` (default `auto`) and `--pg-bin <embedded|system|dir>` (default
  * `$EVENTBENCH_PG` or `embedded`) to a command. Use with `openServers(cmd.opts(), needs)` in its action.
  */
 export function addServerOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--pg-url <url>', 'use this PostgreSQL (postgres://...) instead of starting one').default(process.env.PG_URL, '$PG_URL'))
-    .addOption(new Option('--nats-url <url>', 'use this NATS server (nats://...) instead of starting one').default(process.env.NATS_URL, '$NATS_URL'))
+    // PG_URL / NATS_URL are applied in openServers, not as commander defaults, so that `--infra managed`
+    // can ignore exported variables while still refusing an explicit --pg-url.
+    .addOption(new Option('--pg-url <url>', 'use this PostgreSQL (postgres://...) instead of starting one (default: $PG_URL)'))
+    .addOption(new Option('--nats-url <url>', 'use this NATS server (nats://...) instead of starting one (default: $NATS_URL)'))
     .addOption(
       new Option('--infra <mode>', 'auto: given URLs, else managed servers; managed: always start throwaway servers; external: URLs only')
         .choices(INFRA_MODES)
@@ -47,5 +49,6 @@ export function addServerOptions(cmd: Command): Command {
 export async function openServers(opts: ServerCliOptions, needs: { postgres: boolean; nats: boolean }): Promise<Servers> {
   // Loaded on use: pg and nats.js cost ~0.4 s of start-up that `--help` and server-less commands skip.
   const { openServers: openInfraServers } = await import('../infra/servers.ts');
-  return openInfraServers({ infra: opts.infra, pgUrl: opts.pgUrl, natsUrl: opts.natsUrl, pgBin: opts.pgBin }, needs);
+  const env = opts.infra === 'managed' ? {} : { pgUrl: process.env.PG_URL, natsUrl: process.env.NATS_URL };
+  return openInfraServers({ infra: opts.infra, pgUrl: opts.pgUrl ?? env.pgUrl, natsUrl: opts.natsUrl ?? env.natsUrl, pgBin: opts.pgBin }, needs);
 }

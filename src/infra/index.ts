@@ -6,6 +6,6 @@ export { openServers, redactUrl, type OpenServersOptions, type Servers } from '.
 export { INFRA_MODES, type InfraMode } from './infra-mode.ts';
 export type { ServerHandle } from './server-handle.ts';
 export { startManagedPostgres, type ManagedPostgresOptions } from './managed-postgres.ts';
-export { startManagedNats, findNatsServer, type NatsServerHandle } from './managed-nats.ts';
+export { startManagedNats, findNatsServer, type NatsServerHandle, type ManagedNatsOptions } from './managed-nats.ts';
 export { captureEnvironment, type CaptureEnvironmentOptions } from './environment.ts';
 export { isAlive, processTree, stopAllOwned } from './process-registry.ts';

@@ -16,10 +16,15 @@ export interface NatsServerHandle extends ServerHandle {
   readonly monitorUrl: string;
 }
 
-export async function startManagedNats(): Promise<NatsServerHandle> {
-  const bin = findNatsServer();
+export interface ManagedNatsOptions {
+  /** Where to look for the binary instead of the default places (tests use this). */
+  candidates?: string[];
+}
+
+export async function startManagedNats(options: ManagedNatsOptions = {}): Promise<NatsServerHandle> {
+  const bin = findNatsServer(options.candidates);
   if (!bin) {
-    throw new ConfigError('nats-server not found (PATH, /usr/sbin, /usr/local/bin): apt-get install nats-server, or set NATS_SERVER_BIN, or set NATS_URL');
+    throw new ConfigError('nats-server not found (PATH, /usr/sbin, /usr/local/bin): apt-get install nats-server, or set NATS_SERVER_BIN, or run one (e.g. docker compose up -d nats) and set NATS_URL');
   }
   const version = /v?(\d+\.\d+\.\d+\S*)/.exec(execFileSync(bin, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
   const rootDir = mkdtempSync(join(tmpdir(), 'eventbench-nats-'));
@@ -64,13 +69,14 @@ async function probeHealthz(monitorUrl: string): Promise<boolean> {
   }
 }
 
-export function findNatsServer(): string | undefined {
-  const candidates = [
+export function findNatsServer(
+  candidates: (string | undefined)[] = [
     process.env.NATS_SERVER_BIN,
     ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'nats-server')),
     '/usr/sbin/nats-server',
     '/usr/local/bin/nats-server',
-  ];
+  ],
+): string | undefined {
   for (const c of candidates) {
     if (!c) continue;
     try {

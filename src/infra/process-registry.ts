@@ -9,9 +9,11 @@
  * 3. for a hard death of this process (SIGKILL, OOM), which Node cannot observe and where Linux's
  *    `prctl(PR_SET_PDEATHSIG)` is not reachable from Node: a tiny watchdog `sh` per server process that
  *    blocks reading a pipe whose only writer is us. When we die the kernel closes the pipe, the
- *    watchdog reads EOF and SIGKILLs the server's process group and removes its temp dir.
+ *    watchdog reads EOF and SIGKILLs the server's process group and removes its temp dir (PostgreSQL
+ *    backends then exit by themselves: they watch for their postmaster's death).
  * Servers run in their own process group (`detached`), so a terminal's Ctrl-C reaches only us and we
- * shut them down in order; signals go to that group id (PostgreSQL backends included), never by name.
+ * shut them down in order. Signals go to PIDs we started and their descendants (PostgreSQL backends
+ * are session leaders of their own), never to names.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +31,7 @@ const owned = new Set<OwnedResource>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
 let shuttingDown = false;
+let signalsSeen = 0;
 
 /** Registers a resource; returns the function that releases it (after it stopped by itself). */
 export function own(resource: OwnedResource): () => void {
@@ -64,8 +67,6 @@ function uninstall(): void {
   for (const sig of SIGNALS) process.off(sig, onSignal);
   process.off('exit', onExit);
 }
-
-let signalsSeen = 0;
 
 function onSignal(signal: NodeJS.Signals): void {
   signalsSeen++;

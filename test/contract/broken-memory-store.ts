@@ -3,17 +3,14 @@
  * must fail on each (test/contract-suite-not-vacuous.unit.test.ts), so it can never pass vacuously.
  * The switches live in the memory store's internal opener, never in its public options.
  */
-import type { EventStore } from '../../src/core/event-store.ts';
 import { openMemoryStore, type MemoryStoreFaults } from '../../src/store/memory/memory-store.ts';
 import { uniqueName } from '../support/servers.ts';
 import type { ContractTarget } from './event-store-contract.ts';
 
-/** A memory store that forgets optimistic concurrency: every expectedVersion passes. */
-export function createBrokenMemoryStore(namespace: string): EventStore {
-  return openMemoryStore({ namespace }, { skipVersionCheck: true });
-}
-
-/** A contract target over a faulty memory store, one fresh namespace per call. */
+/**
+ * A contract target over a faulty memory store (one fresh namespace per call), e.g.
+ * `{ skipVersionCheck: true }`: every expectedVersion passes, or `{ skipDuplicateCheck: true }`.
+ */
 export function brokenMemoryTarget(faults: MemoryStoreFaults): ContractTarget {
   const namespace = uniqueName('broken');
   return { open: async () => openMemoryStore({ namespace }, faults) };

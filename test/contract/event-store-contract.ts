@@ -1,11 +1,12 @@
 /**
  * The shared EventStore contract suite: every guarantee of src/core/event-store.ts and DESIGN.md's
- * contract section as one test, the same for every backend.
+ * contract section as one test, the same for every backend (see `contractCases` for the list).
  *
  * Use from a backend's test file:
  *
+ *     const schema = uniqueName('pgc');
  *     runEventStoreContract('postgres', {
- *       open: (settings) => createPostgresStore({ url: testPgUrl(), schema, ...settings }),
+ *       open: () => createPostgresStore({ pgUrl: testPgUrl(), schema }),
  *       cleanup: () => dropSchema(schema),
  *     }, POSTGRES_CAPABILITIES);
  *
@@ -13,17 +14,21 @@
  * - Every `open()` of one target returns a NEW store instance (its own connections) on the SAME isolated
  *   namespace (schema / stream prefix): two opened stores behave like two processes sharing one server.
  *   That is how the suite tests competing consumers and resuming after a crash.
- * - The suite closes every store it opens; `cleanup` (optional) runs once after the suite.
+ * - The suite calls `init()` on and closes every store it opens; `cleanup` (optional) runs once after the suite.
  * - `settings.idempotencyWindowMs` is passed only when `capabilities.idempotencyWindowMs` is a number:
  *   the returned store must deduplicate with that (small) window, e.g. a JetStream duplicate_window. It may
  *   use a namespace of its own for that.
+ * - `capabilities` is what the backend declares; the suite checks `store.capabilities` equals it, turns
+ *   each `false` into "refuses with CapabilityError" and each `true` into "works".
  *
  * Each test writes to categories and subscription names of its own (`uniqueName`) and passes the
  * category to `readAll` / `subscribe`, so the tests of one target never see each other's events.
- * Waits are conditions with bounded timeouts; ack waits and backoffs are small and passed as options.
+ * Waits are conditions with bounded timeouts; ack waits and backoffs are small and passed as options
+ * (ackWaitMs 1000, backoffMs [200, 400], closeTimeoutMs 300).
  *
- * The cases are exported as data (`contractCases`) so test/contract-suite-not-vacuous.unit.test.ts can
- * run them against deliberately broken backends and assert that they fail.
+ * The cases are exported as data (`contractCases`, `runContractCase`) so
+ * test/contract-suite-not-vacuous.unit.test.ts can run them against deliberately broken backends and
+ * assert that they fail, and against a store declaring a server's limits so the `false` branches run.
  */
 import { describe, expect, it, afterAll } from 'vitest';
 import {
@@ -74,7 +79,14 @@ export class ContractContext {
   constructor(
     readonly target: ContractTarget,
     readonly capabilities: Capabilities,
+    /** Upper bound for every wait of a case (the not-vacuous test shortens it: a broken store never gets there). */
+    readonly maxWaitMs = Infinity,
   ) {}
+
+  /** `waitFor` bounded by both `timeoutMs` and the context's `maxWaitMs`. */
+  waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+    return waitFor(what, check, Math.min(timeoutMs, this.maxWaitMs));
+  }
 
   async open(settings?: ContractStoreSettings): Promise<EventStore> {
     const store = await this.target.open(settings);
@@ -102,8 +114,13 @@ export class ContractContext {
 }
 
 /** Runs one case with its own context (used by `it()` below and by the not-vacuous test). */
-export async function runContractCase(c: ContractCase, target: ContractTarget, capabilities: Capabilities): Promise<void> {
-  const ctx = new ContractContext(target, capabilities);
+export async function runContractCase(
+  c: ContractCase,
+  target: ContractTarget,
+  capabilities: Capabilities,
+  options: { maxWaitMs?: number } = {},
+): Promise<void> {
+  const ctx = new ContractContext(target, capabilities, options.maxWaitMs);
   try {
     await c.run(ctx);
   } finally {
@@ -547,7 +564,7 @@ export const contractCases: ContractCase[] = [
       }
       // Declared behaviour: after the window the same id is a new event.
       let stored: AppendResult | undefined;
-      await waitFor(
+      await ctx.waitFor(
         'a repeat after the idempotency window to be stored',
         async () => {
           const r = await store.appendToStream(s, [ev('w1')]);
@@ -579,10 +596,10 @@ export const contractCases: ContractCase[] = [
         },
         { ...FAST, category },
       );
-      await waitFor('12 events delivered', () => seen.length >= 12);
+      await ctx.waitFor('12 events delivered', () => seen.length >= 12);
       for (let i = 0; i < 5; i++) await store.appendToStream(`${category}-live`, [ev(`live${i}`)]);
-      await waitFor('17 events delivered', () => seen.length >= 17);
-      await waitFor('lag 0', async () => (await sub.lag()) === 0);
+      await ctx.waitFor('17 events delivered', () => seen.length >= 17);
+      await ctx.waitFor('lag 0', async () => (await sub.lag()) === 0);
       const expected = await store.readAll({ category });
       expect(seen.map((e) => e.id), 'in position order, each once').toEqual(expected.map((e) => e.id));
       expect(seen, 'delivered envelopes equal the read ones').toEqual(expected);
@@ -603,11 +620,42 @@ export const contractCases: ContractCase[] = [
         { ...FAST, category, from: 'end', maxInFlight: 1 },
       );
       for (let i = 0; i < 5; i++) await store.appendToStream(`${category}-lag`, [ev(`lag${i}`)]);
-      await waitFor('lag 5 while the handler holds the first', async () => (await heldSub.lag()) === 5);
+      await ctx.waitFor('lag 5 while the handler holds the first', async () => (await heldSub.lag()) === 5);
       expect(held.every((id) => id.startsWith('lag')), 'from: end skips older events').toBe(true);
       release();
-      await waitFor('lag 0 after release', async () => (await heldSub.lag()) === 0);
+      await ctx.waitFor('lag 0 after release', async () => (await heldSub.lag()) === 0);
       expect(held).toEqual(['lag0', 'lag1', 'lag2', 'lag3', 'lag4']);
+    },
+  },
+
+  {
+    name: 'a live subscription never skips an event while concurrent writers commit out of position order',
+    async run(ctx) {
+      const [a, b] = [await ctx.open(), await ctx.open()];
+      const category = uniqueName('gaps');
+      const seen = new Map<string, number>();
+      await ctx.subscribe(a, uniqueName('nogaps'), (e) => void seen.set(e.id, (seen.get(e.id) ?? 0) + 1), {
+        ...FAST,
+        category,
+      });
+      // Bursts of concurrent appends from two clients over many streams: on a server, transactions that
+      // took a position commit in another order than they took it (the PostgreSQL sequence-gap case).
+      const written: string[] = [];
+      for (let burst = 0; burst < 4; burst++) {
+        await Promise.all(
+          Array.from({ length: 40 }, async (_, i) => {
+            const id = `g${burst}_${i}`;
+            const events = i % 10 === 0 ? [ev(id), ev(`${id}_b`)] : [ev(id)];
+            await (i % 2 ? a : b).appendToStream(`${category}-${i % 16}`, events);
+            written.push(...events.map((e) => e.id));
+          }),
+        );
+      }
+      const missing = () => written.filter((id) => !seen.has(id));
+      await ctx.waitFor('every written event delivered', () => missing().length === 0, 20_000);
+      expect(seen.size).toBe(written.length);
+      const readBack = await b.readAll({ category });
+      expect(readBack.map((e) => e.id).sort()).toEqual([...written].sort());
     },
   },
 
@@ -635,7 +683,7 @@ export const contractCases: ContractCase[] = [
         },
         { ...FAST, category, closeTimeoutMs: 200 },
       );
-      await waitFor('consumer 1 to hang mid-batch', () => hung);
+      await ctx.waitFor('consumer 1 to hang mid-batch', () => hung);
       // Let the four acks reach the server before the crash (acks may be asynchronous).
       await sleep(200);
       const t0 = Date.now();
@@ -648,7 +696,7 @@ export const contractCases: ContractCase[] = [
       const redelivered: string[] = [];
       await ctx.subscribe(second, name, (e) => void redelivered.push(e.id), { ...FAST, category });
       const missing = () => all.filter((id) => !acked.includes(id) && !redelivered.includes(id));
-      await waitFor('every unacknowledged event redelivered', () => missing().length === 0, 15_000);
+      await ctx.waitFor('every unacknowledged event redelivered', () => missing().length === 0, 15_000);
       expect(acked).toEqual(['c1', 'c2', 'c3', 'c4']);
       expect(redelivered.filter((id) => acked.includes(id)), 'acknowledged events are not redone').toEqual([]);
       expect(new Set(redelivered)).toEqual(new Set(all.slice(4)));
@@ -684,7 +732,7 @@ export const contractCases: ContractCase[] = [
         for (const id of all.filter((_, i) => i % 4 === w)) await (w % 2 ? a : b).appendToStream(`${category}-${w}`, [ev(id)]);
       }));
       const handled = () => new Set([...got.a, ...got.b]);
-      await waitFor('all 40 events handled', () => handled().size === all.length, 20_000);
+      await ctx.waitFor('all 40 events handled', () => handled().size === all.length, 20_000);
       expect([...handled()].sort()).toEqual([...all].sort());
       expect(got.a.length, 'consumer a got a share').toBeGreaterThan(0);
       expect(got.b.length, 'consumer b got a share').toBeGreaterThan(0);
@@ -722,7 +770,7 @@ export const contractCases: ContractCase[] = [
         { category, maxDeliver: 3, backoffMs: [200, 400], ackWaitMs: 1000, closeTimeoutMs: 300 },
       );
       await store.appendToStream(`${category}-1`, [ev('ok1'), ev('poison', { bad: true }), ev('ok2')]);
-      await waitFor('a dead letter', async () => (await store.readDeadLetters(name)).length > 0, 15_000);
+      await ctx.waitFor('a dead letter', async () => (await store.readDeadLetters(name)).length > 0, 15_000);
       const letters = await store.readDeadLetters(name);
       expect(letters).toHaveLength(1);
       const letter = letters[0]!;
@@ -741,8 +789,8 @@ export const contractCases: ContractCase[] = [
       expect(gap2).toBeLessThan(400 + 2000);
 
       // The subscription moved on: the others are handled, nothing more is delivered, lag drains.
-      await waitFor('ok events handled', () => fine.includes('ok1') && fine.includes('ok2'));
-      await waitFor('lag 0', async () => (await sub.lag()) === 0);
+      await ctx.waitFor('ok events handled', () => fine.includes('ok1') && fine.includes('ok2'));
+      await ctx.waitFor('lag 0', async () => (await sub.lag()) === 0);
       await sleep(500);
       expect(deliveries, 'no delivery after the dead letter').toHaveLength(3);
       expect(await store.readDeadLetters(uniqueName('nobody'))).toEqual([]);
@@ -794,7 +842,7 @@ export const contractCases: ContractCase[] = [
       await ctx.subscribe(store, uniqueName('global'), (e) => void seen.push(e.id), { ...FAST, from: 'end' });
       await store.appendToStream(`${category}-2`, [ev('g2')]);
       await store.appendToStream(`${uniqueName('glob')}-3`, [ev('g3')]);
-      await waitFor('events of two categories delivered', () => seen.includes('g2') && seen.includes('g3'));
+      await ctx.waitFor('events of two categories delivered', () => seen.includes('g2') && seen.includes('g3'));
       expect(seen.indexOf('g2')).toBeLessThan(seen.indexOf('g3'));
     },
   },
@@ -866,7 +914,7 @@ export const contractCases: ContractCase[] = [
       const seen: string[] = [];
       const sub = await ctx.subscribe(store, uniqueName('closing'), (e) => void seen.push(e.id), { ...FAST, category });
       await store.appendToStream(`${category}-1`, [ev('k1')]);
-      await waitFor('k1 delivered', () => seen.includes('k1'));
+      await ctx.waitFor('k1 delivered', () => seen.includes('k1'));
       await sub.close();
       await sub.close();
       const other = await ctx.open();

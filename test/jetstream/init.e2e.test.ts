@@ -116,10 +116,4 @@ describe('eventbench init --backend jetstream --preset', () => {
     for await (const si of jsm.streams.list()) names.push(si.config.name);
     expect(names.filter((n) => n.startsWith(ns.toUpperCase()))).toEqual([]);
   });
-
-  it('an unknown preset is a usage error naming the presets', async () => {
-    const run = await init('NOPE', `${prefix}_x`);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/DOCUMENT_EVENTS/);
-  });
 });

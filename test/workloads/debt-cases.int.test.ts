@@ -59,9 +59,9 @@ describe.each(BACKENDS)('debt cases end to end on $name', ({ name, cleanup }) =>
         failureRate: 0.1,
         failurePoint: 'after',
         // Long enough for the backlog of 1,000 cases on a shared 2-core machine; the slow reviews miss it.
-        decisionDeadlineMs: 10_000,
+        decisionDeadlineMs: 5_000,
         manualReviewRate: 0.02,
-        manualReviewDelayMs: 12_000,
+        manualReviewDelayMs: 7_000,
         // ackWait above the review time, so a slow review is not also redelivered for taking long.
         subscription: { maxDeliver: 8, backoffMs: [10, 50], ackWaitMs: 30_000, maxInFlight: 64 },
       },

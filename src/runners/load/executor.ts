@@ -176,7 +176,7 @@ export class LoadExecutor {
           this.current = w;
           // Closed loop: the intended time is the send time, which is exactly what hides stalls
           // (coordinated omission). Reported as such; use an open-loop executor to see them.
-          const p = this.send(w.rec, t);
+          const p = this.send(w.rec, null);
           track(p);
           await p;
         }
@@ -196,12 +196,14 @@ export class LoadExecutor {
     return Object.fromEntries(recorders.map((r) => [r.name, r.rec.toResult()]));
   }
 
-  private send(rec: WindowRecorder, intended: number): Promise<void> {
+  /** @param due the intended send time (open loop), or null (closed loop: intended = actual send). */
+  private send(rec: WindowRecorder, due: number | null): Promise<void> {
     const planned = this.generator.next();
     const events = planned.events;
+    const sentAt = this.clock.now();
+    const intended = due ?? sentAt;
     for (const e of events) e.metadata = { ...e.metadata, [INTENDED_AT_KEY]: intended };
     const eventType = events[0]?.type ?? 'none';
-    const sentAt = this.clock.now();
     rec.onSend(intended, sentAt);
     this.sent += 1;
     this.inFlight += 1;

@@ -248,7 +248,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
     const measuredMs = Math.max(0, Math.min(windowMs, clock.now() - measureStart));
     live.phase = 'draining consumer';
     let caughtUp = false;
-    if (consumer && !interrupted) caughtUp = await consumer.drain(wholeRun.events, scenario.drainTimeoutMs);
+    if (consumer) caughtUp = interrupted ? consumer.processed + consumer.failed >= wholeRun.events : await consumer.drain(wholeRun.events, scenario.drainTimeoutMs);
     let storage: BackendResult['storage'] = null;
     try {
       const stats = await store.storageStats();

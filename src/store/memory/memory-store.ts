@@ -39,7 +39,6 @@ import {
   toRecorded,
   type NamespaceState,
   type StoredEvent,
-  type StreamState,
 } from './state.ts';
 import { consumerSettings, startConsumer, wakeSubscribers } from './subscription.ts';
 
@@ -69,9 +68,12 @@ export interface MemoryStoreFaults {
   skipVersionCheck?: boolean;
   /** Skip the event-id check (a store that stores a retried append twice). */
   skipDuplicateCheck?: boolean;
+  /** Treat a failed handler as acknowledged (no retry, no dead letter). */
+  ackFailures?: boolean;
+  /** A subscriber that finds no other subscriber attached starts over from the beginning (no durable checkpoint). */
+  forgetCheckpoints?: boolean;
 }
 
-const EMPTY_STREAM: StreamState = { events: [] };
 
 function nonNegativeInt(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -113,32 +115,23 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
   function append(stream: string, events: NewEvent[], options?: AppendOptions): AppendResult {
     ensureOpen();
     const expected = checkExpectedVersion(options?.expectedVersion);
-    const current = ns.streams.get(stream) ?? EMPTY_STREAM;
-    const currentVersion = current.events.length;
+    let state = ns.streams.get(stream);
+    const currentVersion = state === undefined ? 0 : state.events.length;
     // Validates everything (names, types, JSON, size) before anything is looked at or written.
     const prepared = prepareAppend(stream, events, currentVersion + 1, maxEventBytes, now);
 
     // Idempotency before concurrency: a retry of a stored append succeeds whatever its expectedVersion.
-    let known = 0;
-    let foreign = false;
     const storedAt = windowMs === null ? 0 : Date.now();
-    const remembered = (stored: StoredEvent | undefined): stored is StoredEvent =>
-      stored !== undefined && (windowMs === null || storedAt - stored.storedAt < windowMs);
+    let known: StoredEvent[] | undefined;
     for (const p of prepared) {
       const stored = ns.ids.get(p.envelope.id);
-      if (remembered(stored)) {
-        known += 1;
-        if (stored.stream !== stream) foreign = true;
-      }
+      if (stored !== undefined && (windowMs === null || storedAt - stored.storedAt < windowMs)) (known ??= []).push(stored);
     }
-    if (known > 0 && !faults.skipDuplicateCheck) {
-      if (known === prepared.length && !foreign) {
-        const positions = prepared.map((p) => ns.ids.get(p.envelope.id)!.position);
-        const last = ns.ids.get(prepared[prepared.length - 1]!.envelope.id)!;
-        return { streamVersion: last.version, positions, duplicate: true };
+    if (known !== undefined && !faults.skipDuplicateCheck) {
+      if (known.length === prepared.length && known.every((k) => k.stream === stream)) {
+        return { streamVersion: known[known.length - 1]!.version, positions: known.map((k) => k.position), duplicate: true };
       }
-      const ids = prepared.filter((p) => remembered(ns.ids.get(p.envelope.id))).map((p) => p.envelope.id);
-      throw new DuplicateEventError(stream, ids);
+      throw new DuplicateEventError(stream, known.map((k) => k.id));
     }
 
     if (!faults.skipVersionCheck && expected !== 'any') {
@@ -147,25 +140,24 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
       if (!ok) throw new VersionConflictError(stream, expected, currentVersion);
     }
 
-    let state = ns.streams.get(stream);
     if (state === undefined) {
-      state = { events: [] };
+      // prepareAppend has validated the name: the category is the text before the first dash.
+      const category = stream.slice(0, stream.indexOf('-'));
+      let categoryEvents = ns.byCategory.get(category);
+      if (categoryEvents === undefined) {
+        categoryEvents = [];
+        ns.byCategory.set(category, categoryEvents);
+      }
+      state = { events: [], category, categoryEvents };
       ns.streams.set(stream, state);
     }
-    // prepareAppend has validated the name: the category is the text before the first dash.
-    const category = stream.slice(0, stream.indexOf('-'));
-    let categoryEvents = ns.byCategory.get(category);
-    if (categoryEvents === undefined) {
-      categoryEvents = [];
-      ns.byCategory.set(category, categoryEvents);
-    }
+    const { events: streamEvents, categoryEvents } = state;
     const positions: number[] = [];
     for (const p of prepared) {
       const e = p.envelope;
       const stored: StoredEvent = {
         position: ns.all.length + 1,
         stream,
-        category,
         id: e.id,
         type: e.type,
         timestamp: e.timestamp,
@@ -180,14 +172,14 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
         storedAt,
       };
       ns.all.push(stored);
-      state.events.push(stored);
+      streamEvents.push(stored);
       categoryEvents.push(stored);
       ns.ids.set(stored.id, stored);
       ns.bytes += stored.bytes;
       positions.push(stored.position);
     }
-    if (ns.subscriptions.size > 0) wakeSubscribers(ns, category);
-    return { streamVersion: state.events.length, positions, duplicate: false };
+    if (ns.subscriptions.size > 0) wakeSubscribers(ns, state.category);
+    return { streamVersion: streamEvents.length, positions, duplicate: false };
   }
 
   function readStream(stream: string, options: ReadStreamOptions = {}): RecordedEvent[] {
@@ -253,8 +245,13 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
       throw new ConfigError(
         `subscribe ${name}: the subscription exists with category ${JSON.stringify(sub.category ?? null)}, not ${JSON.stringify(category ?? null)}`,
       );
+    } else if (faults.forgetCheckpoints && sub.consumers.size === 0) {
+      sub.index = 0;
+      sub.pending.clear();
     }
-    const subscription = startConsumer(ns, sub, handler, settings, () => subscriptions.delete(subscription));
+    const subscription = startConsumer(ns, sub, handler, settings, () => subscriptions.delete(subscription), {
+      ackFailures: faults.ackFailures === true,
+    });
     subscriptions.add(subscription);
     return subscription;
   }

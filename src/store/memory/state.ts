@@ -11,7 +11,6 @@ import type { DeadLetter, RecordedEvent } from '../../core/event-store.ts';
 export interface StoredEvent {
   readonly position: number;
   readonly stream: string;
-  readonly category: string;
   readonly id: string;
   readonly type: string;
   readonly timestamp: string;
@@ -31,6 +30,9 @@ export interface StoredEvent {
 export interface StreamState {
   /** Index i holds version i + 1. */
   readonly events: StoredEvent[];
+  readonly category: string;
+  /** The category's events (shared with NamespaceState.byCategory): no second lookup per append. */
+  readonly categoryEvents: StoredEvent[];
 }
 
 /** An event a subscription has handed out and not yet acknowledged (or that waits for its retry). */
@@ -125,7 +127,7 @@ export interface NamespaceState {
   readonly all: StoredEvent[];
   readonly streams: Map<string, StreamState>;
   readonly byCategory: Map<string, StoredEvent[]>;
-  /** Event id -> the stored event, for idempotent appends (kept forever: idempotencyWindowMs = null). */
+  /** Event id -> the stored event, for idempotent appends (remembered for the idempotency window; default forever). */
   readonly ids: Map<string, StoredEvent>;
   readonly subscriptions: Map<string, SubscriptionState>;
   readonly deadLetters: Map<string, StoredDeadLetter[]>;

@@ -120,6 +120,8 @@ export function startConsumer(
   handler: EventHandler,
   settings: ConsumerSettings,
   onClosed: () => void,
+  /** Test-only fault (test/contract/broken-memory-store.ts): failures count as acks. */
+  faults: { ackFailures: boolean } = { ackFailures: false },
 ): Subscription {
   const id = nextConsumerId++;
   /** deliveryId -> delivery claimed by this subscriber: the one running, then the ones waiting, in order. */
@@ -267,7 +269,7 @@ export function startConsumer(
     if (!claimed.delete(deliveryId)) return; // abandoned at close: the next subscriber owns it now
     const position = entry.event.position;
     if (sub.pending.get(position) !== entry || entry.deliveryId !== deliveryId || entry.holder !== id) return;
-    if (!failed) {
+    if (!failed || faults.ackFailures) {
       sub.pending.delete(position);
     } else if (entry.attempts >= settings.maxDeliver) {
       sub.pending.delete(position);

@@ -62,6 +62,8 @@ export interface SubscriptionClaimsTable {
   from_position: number;
   to_transaction_id: string;
   to_position: number;
+  min_position: number;
+  max_position: number;
   events: number;
   owner: string;
   claimed_at: Timestamp;

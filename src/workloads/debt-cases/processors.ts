@@ -77,7 +77,7 @@ export interface CaseProcessorOptions {
   decisionDeadlineMs?: number;
   /** Share of cases sent to a slow manual review in the decision step (default 0). */
   manualReviewRate?: number;
-  /** How long a manual review takes, real time (default 2 x the deadline, so it misses it). */
+  /** How long a manual review takes, real time (default 2 x the deadline, so it misses it). Reviews do not block the subscription. */
   manualReviewDelayMs?: number;
   /** Subscription settings passed to every processor (maxDeliver, backoffMs, ackWaitMs, maxInFlight, ...). */
   subscription?: Omit<SubscriptionOptions, 'category'>;
@@ -88,6 +88,8 @@ export interface CaseProcessorOptions {
 export interface ProcessorStats {
   effects: Record<Step, Record<EffectResult, number>>;
   injectedFailures: number;
+  /** Manual reviews whose late decision could not be appended (store error); the saga escalated them. */
+  lostReviews: number;
   /** Deliveries handled (including retries and events a processor ignores). */
   deliveries: number;
 }
@@ -95,7 +97,7 @@ export interface ProcessorStats {
 export interface CaseProcessors {
   readonly subscriptionNames: readonly string[];
   readonly stats: ProcessorStats;
-  /** Total lag of the processors' subscriptions plus deadlines still armed. */
+  /** Total lag of the processors' subscriptions plus deadlines still armed and manual reviews in progress. */
   lag(): Promise<number>;
   deadLetters(): Promise<DeadLetter[]>;
   close(): Promise<void>;
@@ -166,6 +168,7 @@ export async function startCaseProcessors(store: EventStore, options: CaseProces
   const stats: ProcessorStats = {
     effects: { analysis: zero(), decision: zero(), escalation: zero(), completion: zero() },
     injectedFailures: 0,
+    lostReviews: 0,
     deliveries: 0,
   };
   const record = (step: Step, caseId: string, r: { result: EffectResult; eventId: string }): void => {
@@ -174,16 +177,14 @@ export async function startCaseProcessors(store: EventStore, options: CaseProces
   };
 
   let closed = false;
-  // Manual-review sleeps; close() ends them early so no handler waits on a cleared timer.
-  const timers = new Map<NodeJS.Timeout, () => void>();
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.set(t, resolve);
-    });
+  // Manual reviews in progress (timers); close() cancels them (the saga would escalate those cases).
+  const timers = new Set<NodeJS.Timeout>();
+  const schedule = (ms: number, fn: () => Promise<void>): void => {
+    const t = setTimeout(() => {
+      void fn().finally(() => timers.delete(t));
+    }, ms);
+    timers.add(t);
+  };
 
   const makeFailer = (instance: number, name: string) => {
     const rng = new Random(seed * 7919 + instance).fork(name);
@@ -223,14 +224,27 @@ export async function startCaseProcessors(store: EventStore, options: CaseProces
       const intake = eventOf<CaseIntake>(events, CASE_EVENT_TYPES.intake);
       if (!intake) throw new Error(`case ${analysis.case_id}: case.analysis without case.intake in ${event.stream}`);
       const rng = caseRandom(seed, analysis.case_id, 'decision');
-      if (rng.chance(reviewRate) && !closed) await sleep(reviewDelayMs); // a caseworker's manual review (slow)
       const decision = decide(rules, intake.data, analysis);
       const waitDays =
         intake.data.priority === 'urgent'
           ? rng.uniform(1, CRISIS_WAIT_DAYS) // crisis within 3 working days (I)
           : Math.min(90, rng.exponential(MEAN_WAIT_FIRST_APPOINTMENT_DAYS)); // mean wait 11 days (I)
       const timestamp = addMs(event.timestamp, waitDays * DAY_MS);
-      const r = await applyEffect(store, event, 'decision', { type: CASE_EVENT_TYPES.decision, data: decision, timestamp });
+      const effect = { type: CASE_EVENT_TYPES.decision, data: decision, timestamp };
+      if (rng.chance(reviewRate)) {
+        // Manual review: handed to a caseworker queue (a timer here) and acknowledged now, so a slow
+        // review does not hold up the subscription. If the review is late or lost (process exit), the
+        // saga escalates the case; a late review's decision then loses on the expected version.
+        schedule(reviewDelayMs, async () => {
+          try {
+            record('decision', analysis.case_id, await applyEffect(store, event, 'decision', effect));
+          } catch {
+            stats.lostReviews++;
+          }
+        });
+        return;
+      }
+      const r = await applyEffect(store, event, 'decision', effect);
       record('decision', analysis.case_id, r);
       fail('after', 'decision');
     };
@@ -336,7 +350,7 @@ export async function startCaseProcessors(store: EventStore, options: CaseProces
     stats,
     async lag() {
       const lags = await Promise.all(subscriptionNames.map((n) => subscriptions.find((s) => s.name === n)!.lag()));
-      return lags.reduce((a, b) => a + b, 0) + deadlines.size;
+      return lags.reduce((a, b) => a + b, 0) + deadlines.size + timers.size;
     },
     async deadLetters() {
       return (await Promise.all(subscriptionNames.map((n) => store.readDeadLetters(n)))).flat();
@@ -345,10 +359,7 @@ export async function startCaseProcessors(store: EventStore, options: CaseProces
       if (closed) return;
       closed = true;
       clearInterval(ticker);
-      for (const [t, resolve] of timers) {
-        clearTimeout(t);
-        resolve();
-      }
+      for (const t of timers) clearTimeout(t);
       timers.clear();
       await Promise.allSettled(subscriptions.map((s) => s.close()));
     },

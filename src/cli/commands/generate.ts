@@ -1,0 +1,151 @@
+/**
+ * `eventbench generate --backend <b> --workload debt-cases --count N --seed S [--process]` (seed 002's
+ * `case_generator --backend postgres --count 1000`): writes a workload's seeded events into a store, with
+ * a progress line and a summary; with `--process` the debt-case processors and the read model run until
+ * every generated case is completed, and the summary adds cases by decision and outcome, dead letters,
+ * processing latency percentiles, and whether a replay from position 0 rebuilds the same read model.
+ */
+import { Option, type Command } from 'commander';
+import { ConfigError } from '../../core/event-store.ts';
+import { BACKEND_NAMES, backends, createStore, isBackendName } from '../../store/index.ts';
+import { isWorkloadName, WORKLOAD_NAMES } from '../../workloads/index.ts';
+import { runGenerate, type GenerateProgress, type GenerateResult } from '../../runners/generate.ts';
+import { addServerOptions, openServers, type ServerCliOptions } from '../server-options.ts';
+import { UsageError } from '../errors.ts';
+
+interface GenerateCliOptions extends ServerCliOptions {
+  backend?: string;
+  workload: string;
+  count: string;
+  seed: string;
+  process?: boolean;
+  instances: string;
+  speedup?: string;
+  concurrency: string;
+  failureRate: string;
+  deadline: string;
+  namespace: string;
+  timeout: string;
+  json?: boolean;
+}
+
+function int(value: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function num(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function registerGenerate(program: Command): void {
+  const cmd = program
+    .command('generate')
+    .description('write a seeded workload (default: realistic debt cases from CBS figures) into a store; --process runs the case processors')
+    .addOption(new Option('--backend <name>', 'the store to write to').choices(BACKEND_NAMES))
+    .addOption(new Option('--workload <name>', 'what to generate').choices(WORKLOAD_NAMES).default('debt-cases'))
+    .option('--count <n>', 'appends to make (debt-cases: cases)', '1000')
+    .option('--seed <n>', 'same seed, same events, byte for byte', '1')
+    .option('--process', 'debt-cases: run the intake/analysis/decision processors and the read model until every case is completed')
+    .option('--instances <n>', 'competing instances of each processor (with --process)', '1')
+    .option('--failure-rate <p>', 'probability a processor handler fails after its effect, forcing a redelivery (with --process)', '0')
+    .option('--deadline <ms>', 'real-time decision deadline after which the saga escalates a case (with --process)', '30000')
+    .option('--speedup <x>', 'pace by simulated arrival times, x times faster than real time (default: as fast as possible)')
+    .option('--concurrency <n>', 'appends in flight', '32')
+    .option('--timeout <ms>', 'longest wait for processing to finish after generation', '300000')
+    .option('--namespace <name>', 'PostgreSQL schema / JetStream stream prefix / memory namespace', 'eventbench')
+    .option('--json', 'print the summary as JSON');
+  addServerOptions(cmd).action(async (opts: GenerateCliOptions) => {
+    const name = opts.backend;
+    if (!name) throw new UsageError(`--backend is required: ${BACKEND_NAMES.join(', ')}`);
+    if (!isBackendName(name)) throw new UsageError(`unknown backend ${JSON.stringify(name)}: available: ${BACKEND_NAMES.join(', ')}`);
+    if (!isWorkloadName(opts.workload)) throw new UsageError(`unknown workload ${JSON.stringify(opts.workload)}: available: ${WORKLOAD_NAMES.join(', ')}`);
+    if (opts.process && opts.workload !== 'debt-cases') throw new UsageError(`--process runs the debt-case processors; use it with --workload debt-cases`);
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(opts.namespace)) throw new ConfigError(`--namespace ${JSON.stringify(opts.namespace)}: letters, digits and "_", starting with a letter`);
+    const count = int(opts.count, '--count', 1, 100_000_000);
+    const seed = int(opts.seed, '--seed', 0);
+    const instances = int(opts.instances, '--instances', 1, 64);
+    const concurrency = int(opts.concurrency, '--concurrency', 1, 4096);
+    const failureRate = num(opts.failureRate, '--failure-rate', 0, 0.9);
+    const deadline = int(opts.deadline, '--deadline', 10);
+    const timeout = int(opts.timeout, '--timeout', 1000);
+    const speedup = opts.speedup === undefined ? undefined : num(opts.speedup, '--speedup', 1e-3, 1e12);
+
+    await using servers = await openServers(opts, backends[name].needs);
+    const store = await createStore(name, {
+      namespace: opts.namespace,
+      ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}),
+      ...(servers.natsUrl ? { natsUrl: servers.natsUrl } : {}),
+    });
+    const abort = new AbortController();
+    const onSignal = () => abort.abort();
+    process.once('SIGINT', onSignal);
+    const tty = process.stderr.isTTY;
+    let lastLine = 0;
+    const onProgress = (p: GenerateProgress) => {
+      const rate = p.events / Math.max(p.elapsedMs / 1000, 1e-3);
+      const line =
+        `${p.phase}: ${p.appends}/${count} appends, ${p.events} events, ${Math.round(rate)} events/s` +
+        (p.completed !== undefined ? `, ${p.completed} cases completed` : '') +
+        `, ${(p.elapsedMs / 1000).toFixed(1)} s`;
+      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+      else if (p.elapsedMs - lastLine >= 5000) {
+        lastLine = p.elapsedMs;
+        process.stderr.write(`${line}\n`);
+      }
+    };
+    try {
+      const result = await runGenerate(store, {
+        workload: opts.workload,
+        count,
+        seed,
+        concurrency,
+        processTimeoutMs: timeout,
+        ...(speedup !== undefined ? { speedup } : {}),
+        ...(opts.process ? { process: true, processors: { instances, failureRate, decisionDeadlineMs: deadline, seed } } : {}),
+        onProgress,
+        signal: abort.signal,
+      });
+      if (tty) process.stderr.write('\r\x1b[2K');
+      process.stdout.write(opts.json ? `${JSON.stringify({ backend: name, namespace: opts.namespace, ...result }, null, 2)}\n` : formatSummary(name, result));
+      if (result.failed > 0 || (result.processing && (result.processing.timedOut || !result.processing.replayMatches))) process.exitCode = 1;
+      if (abort.signal.aborted) process.exitCode = 130;
+    } finally {
+      process.off('SIGINT', onSignal);
+      await store.close();
+    }
+  });
+}
+
+export function formatSummary(backend: string, r: GenerateResult): string {
+  const lines: string[] = [];
+  const row = (k: string, v: string | number) => lines.push(`  ${k.padEnd(22)} ${v}`);
+  lines.push(`generate ${r.workload} -> ${backend} (seed ${r.seed})`);
+  row('appends', `${r.appends}${r.duplicates ? ` (${r.duplicates} already stored)` : ''}${r.failed ? `, ${r.failed} FAILED (first: ${r.firstError})` : ''}`);
+  row('events', r.events);
+  row('payload bytes', `~${r.bytes} (${r.events ? Math.round(r.bytes / r.events) : 0} per event)`);
+  row('time', `${r.generateSeconds.toFixed(2)} s`);
+  row('rate', `${Math.round(r.eventsPerSecond)} events/s`);
+  const p = r.processing;
+  if (p) {
+    lines.push('', 'processing');
+    row('cases completed', `${p.completed}/${p.expected}${p.timedOut ? ' (TIMED OUT)' : ''} in ${p.seconds.toFixed(2)} s`);
+    row('by decision', Object.entries(p.summary.byDecision).map(([k, v]) => `${k} ${v}`).join(', '));
+    row('by outcome', Object.entries(p.summary.byOutcome).map(([k, v]) => `${k} ${v}`).join(', '));
+    row('escalated by saga', p.summary.escalated);
+    row('savings (estimated)', `EUR ${p.summary.estimatedSavings.toFixed(2)}`);
+    row('savings (realised)', `EUR ${p.summary.realisedSavings.toFixed(2)}`);
+    row('mean case duration', `${p.summary.meanDurationDays} days (simulated)`);
+    const e = p.effects;
+    row('effects applied', `analysis ${e.analysis.applied}, decision ${e.decision.applied}, escalation ${e.escalation.applied}, completion ${e.completion.applied}`);
+    row('redeliveries absorbed', `${e.analysis.duplicate + e.decision.duplicate + e.completion.duplicate + e.escalation.duplicate} duplicates, ${e.decision.superseded + e.escalation.superseded} superseded (${p.injectedFailures} injected failures)`);
+    row('dead letters', p.deadLetters.length);
+    const l = p.latencyMs;
+    row('latency intake->done', `p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms (n=${l.count})`);
+    row('replay from 0', p.replayMatches ? 'read model identical to the live one' : 'DIFFERS from the live read model');
+  }
+  return `${lines.join('\n')}\n`;
+}
