@@ -27,8 +27,8 @@ import { syntheticWorkload } from '../src/workloads/synthetic.ts';
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '4' }, // seconds per round
-    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '2' }, // seconds per round
+    rounds: { type: 'string', default: '6' },
     rate: { type: 'string', default: '5000' }, // open-loop rate of phase 2b
     out: { type: 'string', default: 'results/harness' },
   },
@@ -154,9 +154,12 @@ async function main(): Promise<void> {
   // append is the steadier measure of what the metrics cost, so the verdict uses it.
   const ns = (prefix: string): number => micro.find((x) => x.name.startsWith(prefix))?.nsPerOp ?? 0;
   const microEstimate = (ns('metrics published') + ns('metrics processed')) / ns('memory appendToStream');
-  const closedCost = 1 - median(closed.on) / median(closed.off);
-  const closedCpuCost = median(closed.cpuOn) / median(closed.cpuOff) - 1;
-  const openCost = median(open.on) / median(open.off) - 1;
+  // Each round runs on and off back to back, so the pair shares the machine's state: the median of the
+  // per-round ratios is the estimator (medians of each side would mix busy and quiet moments).
+  const pairedCost = (on: number[], off: number[]): number => median(on.map((v, i) => v / off[i]!)) - 1;
+  const closedCost = 1 - median(closed.on.map((v, i) => v / closed.off[i]!));
+  const closedCpuCost = pairedCost(closed.cpuOn, closed.cpuOff);
+  const openCost = pairedCost(open.on, open.off);
   const out = {
     benchmark: 'harness-overhead',
     createdAt: new Date().toISOString(),
@@ -181,7 +184,7 @@ async function main(): Promise<void> {
     micro,
     notes: [
       `Shared machine: ${environment.machine.cores} cores also used by other engineers' builds and tests (load average at start ${environment.machine.loadAverage.join(' ')}); compare ratios within this run, not absolute numbers across runs.`,
-      'Costs are medians over alternating rounds; a negative cost is noise. The verdict uses CPU time per append (steadier than wall-clock throughput when other processes compete for the cores).',
+      'Costs are medians of per-round on/off ratios (each round runs both back to back, order alternating); a negative cost is noise. The verdict uses CPU time per append (steadier than wall-clock throughput when other processes compete for the cores).',
     ],
   };
   mkdirSync(args.out!, { recursive: true });

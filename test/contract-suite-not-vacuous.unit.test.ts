@@ -66,6 +66,13 @@ describe('the contract suite is not vacuous', () => {
     await runContractCase(contractCase('competing consumers'), target, CAPABILITIES);
   });
 
+  it('fails the ordered competing-consumers check on a store that only declares the order', async () => {
+    const declared = { ...CAPABILITIES, orderedCompetingConsumers: true };
+    await expect(runContractCase(contractCase('competing consumers'), brokenMemoryTarget({}), declared)).rejects.toThrow(
+      /handled in version order|never handled concurrently/,
+    );
+  });
+
   it('fails the capability case when the declared capabilities are not what the store has', async () => {
     const target = brokenMemoryTarget({});
     await expect(

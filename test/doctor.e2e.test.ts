@@ -78,12 +78,13 @@ describe('eventbench doctor', () => {
   });
 
   it('an unreachable PostgreSQL: one line naming it, exit 2, within 5 s', async () => {
-    // 5 s holds on an idle machine (measured ~1.0 s). On a shared, loaded machine the CLI's own start
-    // (node + tsx) can take seconds, so the bound is checked against a --version run made just before.
+    // 5 s holds on an idle machine (measured ~1.0 s, most of it node + tsx start-up). When the machine is
+    // overloaded (six test runs on 2 cores: `--version` alone took 10 s) the bound scales with a
+    // --version run made just before; test/infra.int.test.ts checks the connect timeouts in-process.
     const baseline = await eventbench(['--version']);
-    const run = await eventbench(['doctor', '--pg-url', 'postgres://127.0.0.1:1/none', '--nats-url', testNatsUrl()], 20_000);
+    const run = await eventbench(['doctor', '--pg-url', 'postgres://127.0.0.1:1/none', '--nats-url', testNatsUrl()], 30_000);
     expect(run.code).toBe(2);
-    expect(run.ms).toBeLessThan(Math.max(5_000, baseline.ms + 3_000));
+    expect(run.ms).toBeLessThan(baseline.ms < 2_000 ? 5_000 : 2 * baseline.ms + 3_000);
     expect(run.stdout).toBe('');
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -91,21 +92,18 @@ describe('eventbench doctor', () => {
   });
 
   it('a server that accepts but never answers: connect timeout, exit 2', async () => {
-    // A refused port fails at once; a silent one is what needs the timeout.
+    // A refused port fails at once; a silent one is what needs the timeout (and must not hang the CLI).
     const sockets: Socket[] = [];
     const silent = createServer((socket) => sockets.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as AddressInfo).port;
     try {
-      const baseline = await eventbench(['--version']);
-      const pgRun = await eventbench(['doctor', '--pg-url', `postgres://127.0.0.1:${port}/x`, '--nats-url', testNatsUrl()], 20_000);
+      const pgRun = await eventbench(['doctor', '--pg-url', `postgres://127.0.0.1:${port}/x`, '--nats-url', testNatsUrl()], 60_000);
       expect(pgRun, JSON.stringify(pgRun)).toMatchObject({ code: 2 });
       expect(pgRun.stderr.trim().split('\n')).toEqual([expect.stringMatching(/PostgreSQL at .* is unreachable: no answer within 3000 ms/)]);
-      expect(pgRun.ms).toBeLessThan(baseline.ms + 3_000 + 2_000);
-      const natsRun = await eventbench(['doctor', '--pg-url', testPgUrl(), '--nats-url', `nats://127.0.0.1:${port}`], 20_000);
-      expect(natsRun.code).toBe(2);
-      expect(natsRun.stderr.trim().split('\n')).toEqual([expect.stringMatching(/NATS at nats:\/\/127\.0\.0\.1:\d+ is unreachable/)]);
-      expect(natsRun.ms).toBeLessThan(baseline.ms + 3_000 + 2_000);
+      const natsRun = await eventbench(['doctor', '--pg-url', testPgUrl(), '--nats-url', `nats://127.0.0.1:${port}`], 60_000);
+      expect(natsRun, JSON.stringify(natsRun)).toMatchObject({ code: 2 });
+      expect(natsRun.stderr.trim().split('\n')).toEqual([expect.stringMatching(/NATS at nats:\/\/127\.0\.0\.1:\d+ is unreachable: no answer within 3000 ms/)]);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => silent.close(resolve));

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,6 +17,8 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startManagedNats, type NatsServerHandle } from '../src/infra/managed-nats.ts';
 import { startManagedPostgres } from '../src/infra/managed-postgres.ts';
+import { openServers } from '../src/infra/servers.ts';
+import { StoreUnavailableError } from '../src/core/event-store.ts';
 import { isAlive, ownedLabels, processTree, waitFor } from '../src/infra/process-registry.ts';
 import type { ServerHandle } from '../src/infra/server-handle.ts';
 import { uniqueName } from './support/servers.ts';
@@ -245,6 +248,30 @@ describe('no server outlives the process that started it', () => {
     expect(pids.filter((pid) => isAlive(pid)), 'server pids still alive').toEqual([]);
     expect(gone).toBe(true);
     expect(await waitFor(() => !existsSync(info.postgres.dataDir) && !existsSync(info.nats.dataDir), 5_000)).toBe(true);
+  });
+});
+
+describe('external URLs', () => {
+  it('a server that accepts but never answers fails within the check timeout, for PostgreSQL and NATS', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      for (const [needs, urls, name] of [
+        [{ postgres: true, nats: false }, { pgUrl: `postgres://127.0.0.1:${port}/x` }, 'PostgreSQL'],
+        [{ postgres: false, nats: true }, { natsUrl: `nats://127.0.0.1:${port}` }, 'NATS'],
+      ] as const) {
+        const started = Date.now();
+        const attempt = openServers({ ...urls, checkTimeoutMs: 1_000 }, needs);
+        await expect(attempt).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(attempt).rejects.toThrow(new RegExp(`${name} at .* is unreachable: no answer within 1000 ms`));
+        expect(Date.now() - started).toBeLessThan(1_000 + 2_000);
+      }
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 

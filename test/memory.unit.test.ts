@@ -111,6 +111,30 @@ describe('memory backend', () => {
       expect(seenB).toEqual([2]);
     });
 
+    it('close() hands claimed events that never started to a competitor at once, the stuck one after closeTimeoutMs', async () => {
+      const ns = uniqueName('handover');
+      const [a, b] = [await open(ns), await open(ns)];
+      await a.appendToStream('case-1', ['h1', 'h2', 'h3', 'h4'].map(ev));
+      const startedA: string[] = [];
+      const subA = await a.subscribe('hand', async (e) => {
+        startedA.push(e.id);
+        await new Promise<never>(() => {}); // stuck
+      }, { maxInFlight: 4, closeTimeoutMs: 1500 });
+      await waitFor('a stuck on h1', () => startedA.length === 1);
+      const seenB: string[] = [];
+      await b.subscribe('hand', (e) => void seenB.push(e.id), { maxInFlight: 4 });
+      expect(seenB, 'a holds all four claims').toEqual([]);
+      const t0 = Date.now();
+      const closing = subA.close();
+      await waitFor('b gets h2..h4 while a is still closing', () => seenB.length === 3, 1000);
+      expect(Date.now() - t0).toBeLessThan(1000);
+      await closing;
+      await waitFor('b gets h1 once a gave up on it', () => seenB.length === 4, 2000);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
+      expect(seenB).toEqual(['h2', 'h3', 'h4', 'h1']);
+      expect(startedA).toEqual(['h1']);
+    });
+
     it('delivers a backlog without starving the event loop', async () => {
       const store = await open(uniqueName('backlog'));
       const n = 5000;

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { Random } from '../core/random.ts';
-import { pool, seededFaker, SimClock } from './common.ts';
+import { isoDate, pool, seededFaker, SimClock } from './common.ts';
 import { validatorFor } from './schema.ts';
 import type { WorkloadModule } from './workload.ts';
 
@@ -59,7 +59,7 @@ export const fileUploadsWorkload: WorkloadModule = {
         };
         return {
           stream: `upload-${fileUuid}`,
-          events: [{ id: eventId, type: FILE_UPLOAD_TYPE, timestamp: new Date(ms).toISOString(), data }],
+          events: [{ id: eventId, type: FILE_UPLOAD_TYPE, timestamp: isoDate(ms), data }],
           expectedVersion: 'no_stream',
         };
       },

@@ -6,7 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, StoreUnavailableError } from '../../core/event-store.ts';
+import { ConfigError } from '../../core/event-store.ts';
 import type { Environment } from '../../core/environment.ts';
 import { captureEnvironment } from '../../infra/environment.ts';
 import { LOAD_RESULT_SCHEMA_VERSION, type BackendResult, type LoadResult } from '../../report/load-result.ts';
@@ -244,7 +244,7 @@ export async function runLoadCommand(input: RunCommandInput): Promise<{ exitCode
       } catch (err) {
         // `load` (one backend): bad input and unreachable servers are exit 2 through the CLI's handler.
         if (input.command === 'load' || err instanceof ConfigError) throw err;
-        if (!(err instanceof StoreUnavailableError)) process.stderr.write(`eventbench: ${backend}: ${(err as Error).message}\n`);
+        process.stderr.write(`eventbench: ${backend} failed, continuing with the next backend: ${(err as Error).message}\n`);
         failed = true;
         results.push(failedResult(backend, err as Error));
       } finally {

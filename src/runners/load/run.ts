@@ -165,6 +165,8 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
     const n = sides.length;
     const runAll = async (spec: (i: number) => PhaseSpec): Promise<PhaseResult[]> => Promise.all(sides.map((s, i) => s.runPhase(spec(i))));
     const share = (segments: Segment[]): Segment[] => segments.map((s) => ({ fromRate: s.fromRate / n, toRate: s.toRate / n, durationMs: s.durationMs }));
+    /** Side i starts i/n of an arrival interval later, so N workers interleave instead of sending in bursts of N. */
+    const stagger = (segments: Segment[], i: number): number => (segments[0] && segments[0].fromRate > 0 ? (i * 1000) / segments[0].fromRate : 0);
     const windows = (warmupMs: number): PhaseWindow[] =>
       warmupMs > 0 ? [{ name: 'warmup', endOffsetMs: warmupMs }, { name: 'measure', endOffsetMs: Number.MAX_SAFE_INTEGER }] : [{ name: 'measure', endOffsetMs: Number.MAX_SAFE_INTEGER }];
 
@@ -228,9 +230,9 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
         }
         live.segments = segments;
         live.segmentsStart = startAt;
-        results = await runAll(() => ({
+        results = await runAll((i) => ({
           kind: 'open',
-          startAt,
+          startAt: startAt + stagger(segments, i),
           durationMs: totalDurationMs(segments),
           segments: share(segments),
           windows: windows(scenario.warmupMs),
@@ -344,7 +346,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
         lagBySecond.clear();
         consumer?.resetHistograms();
         consumer?.measureWindow(startAt, startAt + stepMs);
-        const rs = await runAll(() => ({ kind: 'open', startAt, durationMs: stepMs, segments: share(segments), windows: [{ name: 'measure', endOffsetMs: Number.MAX_SAFE_INTEGER }], maxInFlight: Math.max(1, Math.floor(scenario.maxInFlight / n)), drainTimeoutMs: Math.min(stepMs, 2000) }));
+        const rs = await runAll((i) => ({ kind: 'open', startAt: startAt + stagger(segments, i), durationMs: stepMs, segments: share(segments), windows: [{ name: 'measure', endOffsetMs: Number.MAX_SAFE_INTEGER }], maxInFlight: Math.max(1, Math.floor(scenario.maxInFlight / n)), drainTimeoutMs: Math.min(stepMs, 2000) }));
         addWhole(rs);
         const m = mergeWindowResults(rs.map((r) => r.measure!));
         const lat = summarize(decodeHistogram(m.latency));

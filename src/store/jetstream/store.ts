@@ -53,6 +53,7 @@ import { JS_ERR, apiCode, isNoStreamAnswered, translatePublishError, translateRe
 import { jetStreamNames, type JetStreamNames } from './naming.ts';
 import { parseJetStreamSettings, type JetStreamSettings } from './settings.ts';
 import { openSubscription, type SubscriptionDeps } from './subscription.ts';
+import { CategoryCursor } from './cursor.ts';
 
 export const VERSION_HEADER = 'Eventbench-Version';
 
@@ -61,6 +62,9 @@ export const VERSION_HEADER = 'Eventbench-Version';
  * 128), so it can never equal a stream's last message id and a probe can never be stored.
  */
 const PROBE_LAST_MSG_ID = `eventbench-dedup-probe-${'x'.repeat(120)}`;
+
+/** A readAll cursor unused this long is closed (its consumer and buffered messages released). */
+const CURSOR_IDLE_MS = 10_000;
 
 /** Subjects whose (version, seq) hint is kept; the cache is cleared beyond this (it is only a hint). */
 const TIP_CACHE_LIMIT = 200_000;
@@ -144,6 +148,8 @@ class JetStreamStore implements EventStore {
   private readonly tips = new Map<string, Tip>();
   private readonly refs = new Map<string, StreamRef>();
   private readonly streamOfSubject = new Map<string, string>();
+  /** One paging cursor per JetStream stream, kept between readAll calls (see cursor.ts). */
+  private readonly cursors = new Map<string, CategoryCursor>();
   private readonly categoriesReady = new Map<string, Promise<void>>();
   /** Categories whose stream exists: appends skip even the await of a settled promise. */
   private readonly categoriesCreated = new Set<string>();
@@ -263,6 +269,8 @@ class JetStreamStore implements EventStore {
   async close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+      await Promise.allSettled([...this.cursors.values()].map((c) => c.close()));
+      this.cursors.clear();
       await this.nc.drain().catch(() => this.nc.close());
     })();
     return this.closing;
@@ -615,11 +623,53 @@ class JetStreamStore implements EventStore {
     }
     if (lastSeq <= from || limit === 0) return [];
     const out: RecordedEvent[] = [];
-    await this.readOrdered(jsStream, this.names.categoryFilter(category), from + 1, lastSeq, Math.min(limit, lastSeq - from), (m) => {
-      out.push(this.decode(m));
-      return out.length < limit;
-    });
+    const cursor = await this.cursorFor(jsStream, this.names.categoryFilter(category), from + 1, Math.min(limit, lastSeq - from));
+    try {
+      await cursor.read(lastSeq, this.settings.readIdleMs, (m) => {
+        out.push(this.decode(m));
+        return out.length < limit;
+      });
+    } catch (err) {
+      if (apiCode(err) === JS_ERR.streamNotFound) return out;
+      throw translateReadError(err);
+    } finally {
+      this.releaseCursor(jsStream, cursor);
+    }
     return out;
+  }
+
+  /** The cached cursor of `jsStream` when it stands exactly at `startSeq` and is free, else a new one. */
+  private async cursorFor(jsStream: string, filter: string, startSeq: number, buffer: number): Promise<CategoryCursor> {
+    const cached = this.cursors.get(jsStream);
+    if (cached && !cached.busy) {
+      if (!cached.dead && cached.nextSeq === startSeq) {
+        cached.busy = true;
+        return cached;
+      }
+      this.cursors.delete(jsStream);
+      void cached.close();
+    }
+    const cursor = await CategoryCursor.open(this.js, jsStream, filter, startSeq, buffer).catch((err) =>
+      Promise.reject(apiCode(err) === JS_ERR.streamNotFound ? err : translateReadError(err)),
+    );
+    cursor.busy = true;
+    if (!this.cursors.has(jsStream)) this.cursors.set(jsStream, cursor);
+    return cursor;
+  }
+
+  private releaseCursor(jsStream: string, cursor: CategoryCursor): void {
+    cursor.busy = false;
+    if (cursor.dead || this.cursors.get(jsStream) !== cursor || this.closing) {
+      if (this.cursors.get(jsStream) === cursor) this.cursors.delete(jsStream);
+      void cursor.close();
+      return;
+    }
+    cursor.expireIn(CURSOR_IDLE_MS, () => {
+      if (this.cursors.get(jsStream) === cursor && !cursor.busy) {
+        this.cursors.delete(jsStream);
+        void cursor.close();
+      }
+    });
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import type {
   Subscription,
   SubscriptionOptions,
 } from '../../core/event-store.ts';
-import { ConfigError } from '../../core/event-store.ts';
+import { ConfigError, SUBSCRIPTION_NAME_PATTERN } from '../../core/event-store.ts';
 import {
   toRecorded,
   type ConsumerHandle,
@@ -67,8 +67,9 @@ export function consumerSettings(name: string, options: SubscriptionOptions): Co
   if (options.batchSize !== undefined) positiveInt(options.batchSize, 'batchSize', 1);
   const closeTimeoutMs = positiveInt(options.closeTimeoutMs ?? SUBSCRIPTION_DEFAULTS.closeTimeoutMs, 'closeTimeoutMs', 0);
   const deadLetter = options.deadLetter ?? name;
-  if (typeof deadLetter !== 'string' || deadLetter.length === 0) {
-    throw new ConfigError(`subscription option deadLetter must be a non-empty name`);
+  if (typeof deadLetter !== 'string' || !SUBSCRIPTION_NAME_PATTERN.test(deadLetter)) {
+    // readDeadLetters(name) takes a subscription-style name, so the destination must be one.
+    throw new ConfigError(`subscription option deadLetter ${JSON.stringify(deadLetter)} must be a name like a subscription's`);
   }
   return { maxDeliver, backoffMs: [...backoffMs], ackWaitMs, maxInFlight, deadLetter, closeTimeoutMs };
 }

@@ -19,16 +19,16 @@ export function isValidBsn(bsn: string): boolean {
  */
 export function randomBsn(rng: Random): string {
   for (;;) {
-    const digits = [rng.int(1, 6)];
-    let sum = 9 * digits[0]!;
+    const first = rng.int(1, 6);
+    let text = String(first);
+    let sum = 9 * first;
     for (let i = 1; i < 8; i++) {
       const d = rng.int(0, 9);
-      digits.push(d);
+      text += d;
       sum += (9 - i) * d;
     }
     const check = sum % 11;
     if (check === 10) continue;
-    digits.push(check);
-    return digits.join('');
+    return text + check;
   }
 }

@@ -6,6 +6,7 @@
 import type { PlannedAppend } from '../workload.ts';
 import { Random, WeightedChoice, weightedRecord } from '../../core/random.ts';
 import { randomBsn } from './bsn.ts';
+import { isoDate } from '../common.ts';
 import { caseStream, CASE_EVENT_TYPES, type CaseIntake, type Debt, type Priority } from './events.ts';
 import {
   APPLICATIONS_PER_YEAR,
@@ -82,6 +83,8 @@ export class CaseSimulator {
   private readonly municipalities: WeightedChoice<string>;
   private readonly extraCreditors: WeightedChoice<CreditorName>;
   private readonly present = new Uint8Array(CREDITOR_NAMES.length);
+  /** Scratch buffer for the per-creditor weights and amounts (grown when a case has more creditors). */
+  private weights = new Float64Array(64);
   private readonly creditorIndex = new Map(CREDITOR_NAMES.map((c, i) => [c, i]));
 
   constructor(options: CaseSimulatorOptions) {
@@ -148,7 +151,8 @@ export class CaseSimulator {
     }
 
     // Split the total over the creditors: category weight x a log-normal factor, in whole cents.
-    const weights = new Float64Array(creditors.length);
+    if (this.weights.length < creditors.length) this.weights = new Float64Array(2 * creditors.length);
+    const weights = this.weights;
     let weightSum = 0;
     for (let i = 0; i < creditors.length; i++) {
       const c = creditors[i]!;
@@ -157,24 +161,24 @@ export class CaseSimulator {
       weights[i] = w;
       weightSum += w;
     }
-    const debts: Debt[] = new Array(creditors.length);
+    const debts: Debt[] = [];
     let assigned = 0;
     let largest = 0;
-    const cents = new Array<number>(creditors.length);
     for (let i = 0; i < creditors.length; i++) {
-      cents[i] = Math.floor((totalCents * weights[i]!) / weightSum);
-      assigned += cents[i]!;
-      if (cents[i]! > cents[largest]!) largest = i;
+      const c = Math.floor((totalCents * weights[i]!) / weightSum);
+      weights[i] = c; // reuse the buffer for the amounts in cents
+      assigned += c;
+      if (c > weights[largest]!) largest = i;
     }
-    cents[largest] = cents[largest]! + (totalCents - assigned);
+    weights[largest] = weights[largest]! + (totalCents - assigned);
     for (let i = 0; i < creditors.length; i++) {
       const cat = CREDITORS[creditors[i]!];
-      debts[i] = {
+      debts.push({
         creditor: creditors[i]!,
         organization: rng.pick(cat.organizations),
         debt_type: rng.pick(cat.debtTypes),
-        amount: cents[i]! / 100,
-      };
+        amount: weights[i]! / 100,
+      });
     }
     const primary = debts[largest]!;
     const debtAmount = totalCents / 100;
@@ -195,7 +199,7 @@ export class CaseSimulator {
       creditor_count: debts.length,
       debts,
     };
-    return { arrivalMs, timestamp: new Date(arrivalMs).toISOString(), eventId, intake };
+    return { arrivalMs, timestamp: isoDate(arrivalMs), eventId, intake };
   }
 }
 

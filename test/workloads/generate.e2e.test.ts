@@ -1,0 +1,69 @@
+/**
+ * `eventbench generate` as a user runs it: seed 002's `case_generator --backend postgres --count N`,
+ * with --process, on the shared PostgreSQL (and on memory for the quick checks); bad input is one line
+ * and exit 2.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testPgUrl, uniqueName } from '../support/servers.ts';
+import { dropSchema } from '../postgres/helpers.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/eventbench.js', import.meta.url));
+
+function eventbench(args: string[], timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  delete env.PG_URL;
+  delete env.NATS_URL;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? null) : 0;
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+    });
+  });
+}
+
+describe('eventbench generate', () => {
+  const schema = uniqueName('gen');
+  afterAll(() => dropSchema(schema));
+
+  it('--backend postgres --count 200 --process: every case completed, replay equals live; a second run stores nothing new', async () => {
+    const args = ['generate', '--backend', 'postgres', '--pg-url', testPgUrl(), '--namespace', schema, '--count', '200', '--seed', '9'];
+    const run = await eventbench([...args, '--process', '--instances', '2', '--failure-rate', '0.2', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout);
+    expect(r.events).toBe(200);
+    expect(r.processing.completed).toBe(200);
+    expect(r.processing.replayMatches).toBe(true);
+    expect(r.processing.summary.byStatus.completed).toBe(200);
+    expect(r.processing.effects.completion.applied).toBe(200);
+    expect(r.processing.injectedFailures).toBeGreaterThan(0);
+    expect(r.processing.latencyMs.count).toBe(200);
+
+    // Same seed again: the same event ids, so the store answers "already stored" for every case.
+    const again = await eventbench([...args, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).duplicates).toBe(200);
+  });
+
+  it('prints a human summary with the decisions and latency percentiles', async () => {
+    const run = await eventbench(['generate', '--backend', 'memory', '--count', '300', '--process']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/cases completed\s+300\/300/);
+    expect(run.stdout).toMatch(/by decision\s+forgive \d+, payment_plan \d+, collect \d+, refer_assistance \d+/);
+    expect(run.stdout).toMatch(/latency intake->done\s+p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms/);
+    expect(run.stdout).toMatch(/replay from 0\s+read model identical/);
+  });
+
+  it('rejects bad input with one line and exit 2', async () => {
+    const bad = await eventbench(['generate', '--backend', 'memory', '--workload', 'invoices', '--process']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('eventbench: --process runs the debt-case processors; use it with --workload debt-cases');
+    const count = await eventbench(['generate', '--backend', 'memory', '--count', 'lots']);
+    expect(count.code).toBe(2);
+    expect(count.stderr).toMatch(/--count must be an integer/);
+    const missing = await eventbench(['generate']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--backend is required/);
+  });
+});
