@@ -27,8 +27,8 @@ import { syntheticWorkload } from '../src/workloads/synthetic.ts';
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '2' }, // seconds per round
-    rounds: { type: 'string', default: '6' },
+    duration: { type: 'string', default: '1.5' }, // seconds per round
+    rounds: { type: 'string', default: '10' },
     rate: { type: 'string', default: '5000' }, // open-loop rate of phase 2b
     out: { type: 'string', default: 'results/harness' },
   },
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
 
   // 1. Full speed.
   const fullSpeed = { consumerOff: [] as number[], consumerOn: [] as number[] };
-  for (let i = 0; i < ROUNDS; i++) {
+  for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
     fullSpeed.consumerOff.push((await run({ consumer: false })).eventsPerSec);
     fullSpeed.consumerOn.push((await run({ consumer: true })).eventsPerSec);
     console.error(`  full speed round ${i + 1}: consumer off ${fullSpeed.consumerOff.at(-1)}/s, on ${fullSpeed.consumerOn.at(-1)}/s`);
@@ -157,6 +157,13 @@ async function main(): Promise<void> {
   // Each round runs on and off back to back, so the pair shares the machine's state: the median of the
   // per-round ratios is the estimator (medians of each side would mix busy and quiet moments).
   const pairedCost = (on: number[], off: number[]): number => median(on.map((v, i) => v / off[i]!)) - 1;
+  /** Lower and upper quartile of the per-round cost: how far the machine's noise lets us resolve it. */
+  const quartiles = (on: number[], off: number[]): [number, number] => {
+    const r = on.map((v, i) => v / off[i]! - 1).sort((a, b) => a - b);
+    return [r[Math.floor((r.length - 1) / 4)]!, r[Math.ceil(((r.length - 1) * 3) / 4)]!];
+  };
+  const verdict = (cost: number, [q1, q3]: [number, number]): string =>
+    cost <= 0.05 ? 'within' : q1 > 0.05 ? 'over' : `inconclusive (per-round cost ${round1(q1 * 100)}%..${round1(q3 * 100)}%)`;
   const closedCost = 1 - median(closed.on.map((v, i) => v / closed.off[i]!));
   const closedCpuCost = pairedCost(closed.cpuOn, closed.cpuOff);
   const openCost = pairedCost(open.on, open.off);
@@ -174,12 +181,22 @@ async function main(): Promise<void> {
         cpuUsPerAppendOn: closed.cpuOn.map(round1),
         cpuUsPerAppendOff: closed.cpuOff.map(round1),
         costPercent: round1(closedCpuCost * 100),
+        interquartilePercent: quartiles(closed.cpuOn, closed.cpuOff).map((q) => round1(q * 100)),
+        verdict: verdict(closedCpuCost, quartiles(closed.cpuOn, closed.cpuOff)),
       },
-      openLoop: { rate: RATE, cpuUsPerAppendOn: open.on.map(round1), cpuUsPerAppendOff: open.off.map(round1), costPercent: round1(openCost * 100) },
+      openLoop: {
+        rate: RATE,
+        cpuUsPerAppendOn: open.on.map(round1),
+        cpuUsPerAppendOff: open.off.map(round1),
+        costPercent: round1(openCost * 100),
+        interquartilePercent: quartiles(open.on, open.off).map((q) => round1(q * 100)),
+        verdict: verdict(openCost, quartiles(open.on, open.off)),
+      },
       /** Metrics work per append (publish + consume side) relative to one memory append, from the micro benchmarks. */
       microEstimatePercent: round1(microEstimate * 100),
       targetPercent: 5,
-      withinTarget: closedCpuCost <= 0.05 && openCost <= 0.05,
+      // The micro estimate is exact arithmetic on the hot path; the run-level ratios add the machine's noise.
+      withinTarget: microEstimate <= 0.05 && closedCpuCost <= 0.05 && openCost <= 0.05,
     },
     micro,
     notes: [
@@ -200,7 +217,7 @@ function markdown(o: {
   environment: { machine: { cores: number; cpuModel: string }; node: { version: string }; git: { revision: string | null; dirty: boolean | null } };
   settings: { roundSeconds: number; rounds: number; openRate: number };
   fullSpeed: { medianConsumerOff: number; medianConsumerOn: number };
-  metricsOverhead: { microEstimatePercent: number; closedLoop: { eventsPerSecOn: number[]; eventsPerSecOff: number[]; throughputCostPercent: number; cpuUsPerAppendOn: number[]; cpuUsPerAppendOff: number[]; costPercent: number }; openLoop: { cpuUsPerAppendOn: number[]; cpuUsPerAppendOff: number[]; costPercent: number }; withinTarget: boolean };
+  metricsOverhead: { microEstimatePercent: number; closedLoop: { eventsPerSecOn: number[]; eventsPerSecOff: number[]; throughputCostPercent: number; cpuUsPerAppendOn: number[]; cpuUsPerAppendOff: number[]; costPercent: number; interquartilePercent: number[]; verdict: string }; openLoop: { cpuUsPerAppendOn: number[]; cpuUsPerAppendOff: number[]; costPercent: number; interquartilePercent: number[]; verdict: string }; withinTarget: boolean };
   micro: { name: string; nsPerOp: number; opsPerSec: number }[];
   notes: string[];
 }): string {
@@ -214,9 +231,9 @@ function markdown(o: {
     '|---|---|',
     `| memory at full speed (closed loop, 8 writers), consumer off | ${Math.round(o.fullSpeed.medianConsumerOff).toLocaleString('en-US')} events/s |`,
     `| memory at full speed, consumer on (end-to-end measured) | ${Math.round(o.fullSpeed.medianConsumerOn).toLocaleString('en-US')} events/s |`,
-    `| metrics cost, closed loop full speed, CPU per append (off: ${m.closedLoop.cpuUsPerAppendOff.join(', ')} us; on: ${m.closedLoop.cpuUsPerAppendOn.join(', ')} us) | ${m.closedLoop.costPercent}% |`,
+    `| metrics cost, closed loop full speed, CPU per append (off: ${m.closedLoop.cpuUsPerAppendOff.join(', ')} us; on: ${m.closedLoop.cpuUsPerAppendOn.join(', ')} us) | ${m.closedLoop.costPercent}% (middle half of rounds ${m.closedLoop.interquartilePercent.join('%..')}%): ${m.closedLoop.verdict} |`,
     `| (same rounds, wall-clock throughput: off ${m.closedLoop.eventsPerSecOff.join(', ')}/s; on ${m.closedLoop.eventsPerSecOn.join(', ')}/s) | ${m.closedLoop.throughputCostPercent}% (noisy on a shared machine) |`,
-    `| metrics cost, open loop ${o.settings.openRate}/s CPU per append (off: ${m.openLoop.cpuUsPerAppendOff.join(', ')} us; on: ${m.openLoop.cpuUsPerAppendOn.join(', ')} us) | ${m.openLoop.costPercent}% |`,
+    `| metrics cost, open loop ${o.settings.openRate}/s CPU per append (off: ${m.openLoop.cpuUsPerAppendOff.join(', ')} us; on: ${m.openLoop.cpuUsPerAppendOn.join(', ')} us) | ${m.openLoop.costPercent}% (middle half of rounds ${m.openLoop.interquartilePercent.join('%..')}%): ${m.openLoop.verdict} |`,
     `| metrics work per append vs one memory append (micro benchmarks below) | ${m.microEstimatePercent}% |`,
     `| within the 5% target | ${m.withinTarget ? 'yes' : '**no**'} |`,
     '',

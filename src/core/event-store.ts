@@ -1,6 +1,6 @@
 /**
  * The EventStore contract: the one interface every backend implements and the shared contract suite
- * (src/core/contract/event-store-contract.ts) tests. Nothing else in eventbench redefines it.
+ * (test/contract/event-store-contract.ts) tests. Nothing else in eventbench redefines it.
  *
  * Shape follows Emmett (`appendToStream` / `readStream` with an expected version) and the envelope of
  * seed 004 (`DomainEvent<T>`). What a backend cannot guarantee is declared in `capabilities`, never faked.

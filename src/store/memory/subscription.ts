@@ -2,9 +2,9 @@
  * One subscriber of a memory subscription. The subscription's state (cursor, unacknowledged deliveries)
  * lives in the namespace and is shared by every subscriber of that name: they are competing consumers.
  *
- * Delivery: a subscriber claims up to `maxInFlight` events and runs its handler on them one at a time,
- * in position order (as the PostgreSQL and JetStream subscribers do); parallelism comes from competing
- * subscribers. Return = ack; throw = retry after `backoffMs[attempt - 1]` on any subscriber of the name
+ * Delivery: a subscriber claims up to `maxInFlight` (and `batchSize`) events and runs its handler on
+ * them one at a time, in position order (as the PostgreSQL and JetStream subscribers do); parallelism
+ * comes from competing subscribers. Return = ack; throw = retry after `backoffMs[attempt - 1]` on any subscriber of the name
  * (later events go on meanwhile); after `maxDeliver` deliveries the event goes to the dead letters. A
  * delivery not acknowledged within `ackWaitMs` of its handler's start is handed out again (at-least-once).
  * `close()` waits at most `closeTimeoutMs` for the running handler, then frees it and the claimed events
@@ -64,14 +64,16 @@ export function consumerSettings(name: string, options: SubscriptionOptions): Co
   }
   const ackWaitMs = positiveInt(options.ackWaitMs ?? SUBSCRIPTION_DEFAULTS.ackWaitMs, 'ackWaitMs', 1);
   const maxInFlight = positiveInt(options.maxInFlight ?? SUBSCRIPTION_DEFAULTS.maxInFlight, 'maxInFlight', 1);
-  if (options.batchSize !== undefined) positiveInt(options.batchSize, 'batchSize', 1);
+  const batchSize = positiveInt(options.batchSize ?? Math.min(maxInFlight, 100), 'batchSize', 1);
   const closeTimeoutMs = positiveInt(options.closeTimeoutMs ?? SUBSCRIPTION_DEFAULTS.closeTimeoutMs, 'closeTimeoutMs', 0);
   const deadLetter = options.deadLetter ?? name;
   if (typeof deadLetter !== 'string' || !SUBSCRIPTION_NAME_PATTERN.test(deadLetter)) {
     // readDeadLetters(name) takes a subscription-style name, so the destination must be one.
     throw new ConfigError(`subscription option deadLetter ${JSON.stringify(deadLetter)} must be a name like a subscription's`);
   }
-  return { maxDeliver, backoffMs: [...backoffMs], ackWaitMs, maxInFlight, deadLetter, closeTimeoutMs };
+  // In memory a claimed event is both "fetched" and "unacknowledged": one subscriber holds at most
+  // the smaller of the two limits.
+  return { maxDeliver, backoffMs: [...backoffMs], ackWaitMs, maxInFlight: Math.min(maxInFlight, batchSize), deadLetter, closeTimeoutMs };
 }
 
 /** The array a subscription reads from: every event, or its category's events. */

@@ -88,7 +88,6 @@ interface Done {
 const DEFAULTS = { maxDeliver: 5, backoffMs: [100, 500, 2000], ackWaitMs: 30_000, maxInFlight: 100, closeTimeoutMs: 5_000 };
 /** First retry after an empty claim that saw committed-but-not-yet-safe rows (an older transaction still running). */
 const PENDING_RETRY_MS = 10;
-export const PROF = { claim: 0, fetch: 0, handle: 0, waitAck: 0, ack: 0 };
 
 export async function startSubscription(
   deps: SubscriptionDeps,
@@ -159,18 +158,15 @@ export async function startSubscription(
   }
 
   async function claim(): Promise<Batch | { pending: boolean }> {
-    const T0 = performance.now();
     const claimed = await sql<ClaimInfo>`SELECT * FROM ${s}.claim_events(${name}, ${owner}, ${batchSize}::int, ${Math.ceil(ackWaitMs)}::int)`.execute(db);
     const range = claimed.rows[0]!;
     if (range.claim_id === null) return { pending: range.pending };
-    PROF.claim += performance.now() - T0; const T1 = performance.now();
     const { rows } = await sql<ClaimRow>`
       SELECT e.position, e.transaction_id, e.stream_id, e.version, e.event_id, e.type, e.data, e.metadata, e."timestamp",
              e.correlation_id, e.causation_id, e.aggregate_id, e.aggregate_type
         FROM ${s}.events e
        WHERE ${rangeWhere(range, range.to_transaction_id, range.to_position)}
        ORDER BY e.transaction_id, e.position`.execute(db);
-    PROF.fetch += performance.now() - T1;
     return { claimId: range.claim_id, redelivery: range.redelivery, range, rows };
   }
 
@@ -237,11 +233,8 @@ export async function startSubscription(
       ON CONFLICT (subscription, position) WHERE outcome = 'success' DO NOTHING`
       : sql`SELECT 1`;
     if (complete) {
-      const T2 = performance.now();
-      try {
       await sql`WITH ack AS (DELETE FROM ${s}.subscription_claims WHERE id = ${batch.claimId}), log AS (${log})
                 SELECT set_config('synchronous_commit', 'off', true)`.execute(db);
-      } finally { PROF.ack += performance.now() - T2; }
       return;
     }
     await sql`
@@ -326,16 +319,13 @@ export async function startSubscription(
       }
       idleDelay = PENDING_RETRY_MS;
       const batch = next;
-      const T3 = performance.now();
       let complete: boolean;
       try {
         complete = await handleBatch(batch);
       } catch {
         complete = false; // a failure log could not be written (server gone): the claim expires and is redelivered
       }
-      PROF.handle += performance.now() - T3; const T4 = performance.now();
       await acking;
-      PROF.waitAck += performance.now() - T4;
       acking = undefined;
       const state = current!;
       current = undefined;

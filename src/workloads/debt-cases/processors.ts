@@ -252,6 +252,11 @@ export async function startCaseProcessors(store: EventStore, options: CaseProces
 
   // --- DecisionProcessor: the workflow saga ---------------------------------------------------------
   const deadlines = new Map<string, Deadline>();
+  // Cases whose decision this process has seen, with when: competing instances may see a case's
+  // decision before its analysis, and a deadline armed after the decision would only wait to expire.
+  // Entries older than two deadlines are dropped by the ticker (a stale arm is still harmless: the
+  // expected-version append decides).
+  const decided = new Map<string, number>();
 
   const escalate = async (d: Deadline): Promise<void> => {
     const analysis = validateData<CaseAnalysis>(CASE_SCHEMAS, d.analysis.type, d.analysis.data);
@@ -275,6 +280,10 @@ export async function startCaseProcessors(store: EventStore, options: CaseProces
     checking = true;
     try {
       const now = Date.now();
+      for (const [caseId, at] of decided) {
+        if (now - at < 2 * deadlineMs) break; // insertion order = time order
+        decided.delete(caseId);
+      }
       for (const [caseId, d] of deadlines) {
         if (d.dueAt > now || closed) continue;
         deadlines.delete(caseId);
@@ -300,12 +309,13 @@ export async function startCaseProcessors(store: EventStore, options: CaseProces
       if (event.type === CASE_EVENT_TYPES.analysis) {
         // Arm the decision deadline (idempotent: a redelivery re-arms the same case).
         const caseId = (event.data as { case_id: string }).case_id;
-        if (!deadlines.has(caseId)) deadlines.set(caseId, { analysis: event, dueAt: Date.now() + deadlineMs });
+        if (!deadlines.has(caseId) && !decided.has(caseId)) deadlines.set(caseId, { analysis: event, dueAt: Date.now() + deadlineMs });
         return;
       }
       if (event.type !== CASE_EVENT_TYPES.decision) return;
       const decision = validateData<CaseDecision>(CASE_SCHEMAS, event.type, event.data);
       deadlines.delete(decision.case_id);
+      if (!decided.has(decision.case_id)) decided.set(decision.case_id, Date.now());
       fail('before', 'completion');
       const events = await store.readStream(event.stream);
       const intake = eventOf<CaseIntake>(events, CASE_EVENT_TYPES.intake);
