@@ -1,7 +1,8 @@
 /**
  * Generation + serialisation alone (npm run bench:generate): how fast one core produces each workload's
- * events and serialises them the way every adapter does (`toJson` of data and metadata, as in
- * src/core/validate.ts prepareAppend), with no store in the way. The harness must stay far faster than
+ * events and serialises them to JSON, with no store in the way. Each workload is measured twice: with
+ * plain `JSON.stringify` (the generator's own cost) and with `toJson` as every adapter's prepareAppend
+ * runs it (src/core/validate.ts; its replacer checks every value, which costs extra). The harness must stay far faster than
  * the fastest backend: the target is >= 10x the fastest append rate measured on this machine.
  *
  * Rounds alternate between workloads (the machine is shared with other engineers' tests, so noise hits
@@ -29,7 +30,7 @@ import { deriveId } from '../src/workloads/ids.ts';
 
 const { values: args } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '1.5' }, // per workload per round
+    seconds: { type: 'string', default: '1' }, // per workload per round
     rounds: { type: 'string', default: '5' },
     // The fastest backend append rate to compare with (events/s). Default: DESIGN.md's raw JetStream,
     // pipelined publish from one Node process (~1 kB events, 256 acks outstanding), measured on this
@@ -71,26 +72,16 @@ function timed(step: () => [number, number]): Sample {
   return { events, bytes, seconds: (now - start) / 1000 };
 }
 
-function serialise(e: { data: unknown; metadata?: Record<string, unknown> }): number {
-  // What prepareAppend does per event; the string lengths stand in for bytes (the JSON is ASCII-heavy).
-  return toJson(e.data === undefined ? null : e.data, 'data').length + toJson(e.metadata ?? {}, 'metadata').length;
-}
+type Serialise = (e: { data: unknown; metadata?: Record<string, unknown> }) => number;
+/** Plain JSON of data and metadata (what any publisher does); string lengths stand in for bytes. */
+const plain: Serialise = (e) => JSON.stringify(e.data ?? null).length + JSON.stringify(e.metadata ?? {}).length;
+/** What prepareAppend (src/core/validate.ts) does per event in every adapter: toJson, with its replacer. */
+const adapter: Serialise = (e) => toJson(e.data === undefined ? null : e.data, 'data').length + toJson(e.metadata ?? {}, 'metadata').length;
 
 type Case = () => () => [number, number];
 
 const cases: Record<string, Case> = {};
-for (const name of WORKLOAD_NAMES) {
-  cases[name] = () => {
-    const gen = workloads[name].create({ seed: 1 });
-    return () => {
-      const a = gen.next();
-      let b = 0;
-      for (const e of a.events) b += serialise(e);
-      return [a.events.length, b];
-    };
-  };
-}
-cases['debt-cases (lifecycle)'] = () => {
+const lifecycle = (serialise: Serialise): Case => () => {
   const sim = new CaseSimulator({ seed: 1 });
   return () => {
     const c = sim.next();
@@ -105,6 +96,20 @@ cases['debt-cases (lifecycle)'] = () => {
     return [4, b];
   };
 };
+for (const [suffix, serialise] of [['', plain], [' [adapter toJson]', adapter]] as const) {
+  for (const name of WORKLOAD_NAMES) {
+    cases[`${name}${suffix}`] = () => {
+      const gen = workloads[name].create({ seed: 1 });
+      return () => {
+        const a = gen.next();
+        let b = 0;
+        for (const e of a.events) b += serialise(e);
+        return [a.events.length, b];
+      };
+    };
+  }
+  cases[`debt-cases (lifecycle)${suffix}`] = lifecycle(serialise);
+}
 const CALIBRATION = 'calibration: JSON.stringify ~1 kB';
 const fixed = { id: 'x'.repeat(36), items: Array.from({ length: 12 }, (_, i) => ({ name: `item-${i}`, amount: i * 12.5, flag: i % 2 === 0, note: 'lorem ipsum dolor' })) };
 cases[CALIBRATION] = () => () => [1, JSON.stringify(fixed).length];

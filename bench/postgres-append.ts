@@ -176,7 +176,7 @@ SELECT version FROM s`,
 // ---------------------------------------------------------------------------------------------------
 
 async function freshStore(pgUrl: string, schema: string, poolSize: number): Promise<PostgresStore> {
-  const store = await createPostgresStore({ pgUrl, schema, poolSize, notify: process.env.BENCH_NOTIFY !== '0' });
+  const store = await createPostgresStore({ pgUrl, schema, poolSize, notify: process.env.BENCH_NOTIFY !== '0', ...(process.env.BENCH_NOTIFY_MS ? { notifyIntervalMs: Number(process.env.BENCH_NOTIFY_MS) } : {}) });
   await store.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await store.init();
   return store;

@@ -115,7 +115,12 @@ export function registerGenerate(program: Command): void {
       if (abort.signal.aborted) process.exitCode = 130;
     } finally {
       process.off('SIGINT', onSignal);
-      await store.close();
+      // Bounded, so a store whose close hangs cannot keep the command from finishing.
+      const closed = await Promise.race([store.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 15_000).unref())]);
+      if (!closed) {
+        process.stderr.write(`eventbench: warning: the ${name} store did not close within 15 s; exiting anyway\n`);
+        setTimeout(() => process.exit(), 100);
+      }
     }
   });
 }

@@ -9,7 +9,7 @@ export { appendOnClient, appendStatement } from './append.ts';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type OutboxRow, type OutboxSink } from './outbox-relay.ts';
 export { createPostgresStore, POSTGRES_CAPABILITIES, POSTGRES_MAX_EVENT_BYTES, type PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
 
-const NUMBER_SETTINGS = ['poolSize', 'connectTimeoutMs', 'pollIntervalMs', 'maxEventBytes'] as const;
+const NUMBER_SETTINGS = ['poolSize', 'connectTimeoutMs', 'pollIntervalMs', 'notifyIntervalMs', 'maxEventBytes'] as const;
 const BOOLEAN_SETTINGS = ['outbox', 'notify'] as const;
 
 export function postgresOptions(options: BackendOptions): PostgresStoreOptions {

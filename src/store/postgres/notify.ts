@@ -24,7 +24,7 @@ export class CommitNotifier {
   constructor(
     private readonly pool: pg.Pool,
     private readonly channel: string,
-    private readonly minIntervalMs = 20,
+    private readonly minIntervalMs = 100,
   ) {}
 
   /** Called after an append committed. Cheap: no round trip of its own on the append path. */

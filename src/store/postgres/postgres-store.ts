@@ -56,6 +56,8 @@ export interface PostgresStoreOptions {
   outbox?: boolean;
   /** Send a (coalesced) NOTIFY after appends so subscribers and relays wake at once (default true). */
   notify?: boolean;
+  /** At most one NOTIFY per this many ms while appends keep coming (default 100; the first after a quiet spell goes at once). */
+  notifyIntervalMs?: number;
   /** Subscriptions' polling fallback (default 1000 ms). */
   pollIntervalMs?: number;
   maxEventBytes?: number;
@@ -80,7 +82,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const db = createDb(pool);
   const channel = channelName(schema);
   const feed = new ChangeFeed(options.pgUrl, channel, connectTimeoutMs);
-  const notifier = options.notify === false ? undefined : new CommitNotifier(pool, channel);
+  const notifier = options.notify === false ? undefined : new CommitNotifier(pool, channel, options.notifyIntervalMs);
   const appendSettings: AppendSettings = {
     schema,
     maxEventBytes: options.maxEventBytes ?? POSTGRES_MAX_EVENT_BYTES,

@@ -1,0 +1,10 @@
+import { createJetStreamStore } from './src/store/jetstream/store.ts';
+const s = await createJetStreamStore({ natsUrl: 'nats://127.0.0.1:14222', namespace: 'dbg_' + Date.now(), settings: { readIdleMs: 2000 } });
+for (let i = 0; i < 5; i++) await s.appendToStream(`c-${i % 2}`, [{ id: 'e' + i, type: 'a.b', data: { i } }]);
+let t = Date.now();
+console.log((await s.readAll({ category: 'c' })).map(e => e.position), Date.now() - t); t = Date.now();
+console.log((await s.readAll({ category: 'c', fromPosition: 2, limit: 2 })).map(e => e.position), Date.now() - t); t = Date.now();
+console.log((await s.readAll({ category: 'c', fromPosition: 4 })).map(e => e.position), Date.now() - t); t = Date.now();
+await s.appendToStream('c-9', [{ id: 'e9', type: 'a.b', data: {} }]);
+console.log((await s.readAll({ category: 'c', fromPosition: 5 })).map(e => e.position), Date.now() - t); t = Date.now();
+await s.close();

@@ -1,0 +1,12 @@
+import { createJetStreamStore } from './src/store/jetstream/store.ts';
+const ns = 'dbg_' + Date.now();
+const w = await createJetStreamStore({ natsUrl: 'nats://127.0.0.1:14222', namespace: ns });
+const r = await createJetStreamStore({ natsUrl: 'nats://127.0.0.1:14222', namespace: ns });
+await w.init(); await r.init();
+await w.appendToStream('rt-1', [1,2,3,4,5].map(i => ({ id: 'e' + i, type: 'a.b', data: { i } })));
+let t = Date.now();
+await r.readStream('rt-1'); console.log('rs', Date.now() - t); t = Date.now();
+const all = await r.readAll({ category: 'rt' }); console.log('ra', all.length, Date.now() - t); t = Date.now();
+await r.readStream('rt-1'); console.log('rs', Date.now() - t); t = Date.now();
+await r.close(); console.log('close r', Date.now() - t); t = Date.now();
+await w.close(); console.log('close w', Date.now() - t);
