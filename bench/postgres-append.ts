@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '1000000' },
     skip: { type: 'string', multiple: true, default: [] }, // single | batch | catchup
     out: { type: 'string', default: 'results/postgres' },
+    // The adapter's coalesced NOTIFY after appends: --notify-interval-ms N (default: the store's 100), or 0 = off.
+    'notify-interval-ms': { type: 'string' },
   },
 });
 const DURATION_MS = Number(args.duration) * 1000;
@@ -48,6 +50,12 @@ const BATCH_WRITERS = Number(args['batch-writers']);
 const CATCHUP_EVENTS = Number(args.events);
 const PAGE = 1000;
 const skip = new Set(args.skip);
+const NOTIFY =
+  args['notify-interval-ms'] === undefined
+    ? {}
+    : Number(args['notify-interval-ms']) === 0
+      ? { notify: false }
+      : { notifyIntervalMs: Number(args['notify-interval-ms']) };
 
 // ---------------------------------------------------------------------------------------------------
 // Measurement helpers
@@ -176,7 +184,7 @@ SELECT version FROM s`,
 // ---------------------------------------------------------------------------------------------------
 
 async function freshStore(pgUrl: string, schema: string, poolSize: number): Promise<PostgresStore> {
-  const store = await createPostgresStore({ pgUrl, schema, poolSize, notify: process.env.BENCH_NOTIFY !== '0', ...(process.env.BENCH_NOTIFY_MS ? { notifyIntervalMs: Number(process.env.BENCH_NOTIFY_MS) } : {}) });
+  const store = await createPostgresStore({ pgUrl, schema, poolSize, ...NOTIFY });
   await store.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await store.init();
   return store;
@@ -457,7 +465,7 @@ async function main(): Promise<void> {
   const out = {
     bench: 'postgres-append',
     startedAt: new Date().toISOString(),
-    options: { durationSecondsPerRound: DURATION_MS / 1000, rounds: ROUNDS, writers: WRITERS, streams: STREAMS, batchWriters: BATCH_WRITERS, catchUpEvents: CATCHUP_EVENTS },
+    options: { ...(args['notify-interval-ms'] !== undefined ? { notifyIntervalMs: Number(args['notify-interval-ms']) } : {}), durationSecondsPerRound: DURATION_MS / 1000, rounds: ROUNDS, writers: WRITERS, streams: STREAMS, batchWriters: BATCH_WRITERS, catchUpEvents: CATCHUP_EVENTS },
     serverVersion: environment.postgres?.version,
     managedServer: Boolean(servers.postgres),
     sharedMachine: 'yes: other engineers run tests and benchmarks on the same 2 cores; ratios are measured in the same run, alternating rounds',

@@ -131,7 +131,10 @@ export async function runGenerate(store: EventStore, options: GenerateOptions): 
   let live: Awaited<ReturnType<typeof startLiveProjection>> | undefined;
   let processors: Awaited<ReturnType<typeof startCaseProcessors>> | undefined;
   if (options.process) {
-    live = await startLiveProjection(store, { subscription: options.processors?.subscription });
+    // The read model lives in this process's memory, so it must start from position 0 every run: a fresh
+    // subscription name per run (a fixed durable name would resume from the last run's checkpoint).
+    const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
+    live = await startLiveProjection(store, { name: `case-projection-${runId}`, subscription: options.processors?.subscription });
     processors = await startCaseProcessors(store, {
       ...options.processors,
       onEffect: (e) => {

@@ -76,3 +76,25 @@ describe('worker threads', () => {
     expect(await countStored('jetstream', namespace, result.scenario.runId)).toBe(b.totals.wholeRun.events);
   }, 150_000);
 });
+
+describe('eventbench bench', () => {
+  it('runs the same workload and seed against each backend and prints them side by side', async () => {
+    const out = join(dir, 'bench');
+    const r = await eventbench(
+      ['bench', '--backends', 'memory,jetstream', '--duration', '2s', '--warmup', '0s', '--rate', '300/s', '--nats-url', testNatsUrl(), '--namespace', uniqueName('bench'), '--out', out],
+      120_000,
+    );
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => /^(memory|jetstream)\s/.test(l));
+    expect(rows.map((l) => l.split(/\s+/)[0])).toEqual(['memory', 'jetstream']);
+    expect(r.stdout).toMatch(/capabilities that differ:/);
+    expect(r.stdout).toMatch(/globalOrder: memory=true, jetstream=false/);
+    const result = loadResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
+    expect(result.scenario).toMatchObject({ command: 'bench', backends: ['memory', 'jetstream'], rate: 300 });
+    expect(result.backends.map((b) => [b.backend, b.totals.sent])).toEqual([
+      ['memory', 600],
+      ['jetstream', 600],
+    ]);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/# eventbench bench: memory vs jetstream/);
+  }, 150_000);
+});

@@ -87,3 +87,37 @@ it('a subscriber SIGKILLed mid-batch: the next one resumes at the checkpoint, no
   expect(log.map((r) => r.event_id).sort()).toEqual([...ids].sort());
   expect(log.filter((r) => r.n !== 1)).toEqual([]);
 });
+
+it('a batch redelivered after ack wait while its first consumer was still busy: both finish, one success row per event', async () => {
+  const ids = ['w1', 'w2', 'w3'];
+  await store.appendToStream('slowpoke-1', ids.map((id) => ({ id, type: 'crash.tested', data: {} })), { expectedVersion: 'no_stream' });
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const slow: string[] = [];
+  const fast: string[] = [];
+  const a = await store.subscribe(
+    'slowpoke',
+    async (e) => {
+      if (e.id === 'w1') await gate; // outlives the 300 ms ack wait
+      slow.push(e.id);
+    },
+    { ackWaitMs: 300, category: 'slowpoke' },
+  );
+  await waitFor('first consumer holds the batch', async () => (await a.lag()) === 3);
+  const b = await store.subscribe('slowpoke', (e) => void fast.push(e.id), { ackWaitMs: 300, category: 'slowpoke' });
+  try {
+    await waitFor('second consumer got the expired batch', () => fast.length === 3, 10_000);
+    await waitFor('acknowledged by the second consumer', async () => (await b.lag()) === 0);
+    release();
+    await waitFor('first consumer finished too', () => slow.length === 3, 10_000);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+  const rows = await withClient(
+    async (c) =>
+      (await c.query(`SELECT event_id, count(*)::int AS n FROM "${schema}".event_log WHERE subscription = 'slowpoke' AND outcome = 'success' GROUP BY 1 ORDER BY 1`))
+        .rows,
+  );
+  expect(rows).toEqual(ids.map((id) => ({ event_id: id, n: 1 })));
+});

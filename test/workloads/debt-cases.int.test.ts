@@ -41,8 +41,8 @@ describe.each(BACKENDS)('debt cases end to end on $name', ({ name, cleanup }) =>
   const namespace = uniqueName('dc');
   let store: EventStore | undefined;
   afterAll(async () => {
-    // Bounded: at the time of writing the JetStream store's close() does not return after a readAll
-    // (reported; reproduced by a 20-event script), and a hung hook must not hide this file's results.
+    // Bounded, so a hung close cannot hide this file's results (a JetStream close() that hung after
+    // readAll was seen, and fixed in the adapter, while this test was written).
     const closed = await Promise.race([store?.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000).unref())]);
     if (closed === false) process.stderr.write(`[${name}] store.close() did not return within 10 s\n`);
     await cleanup(namespace);

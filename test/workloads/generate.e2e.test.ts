@@ -40,10 +40,16 @@ describe('eventbench generate', () => {
     expect(r.processing.injectedFailures).toBeGreaterThan(0);
     expect(r.processing.latencyMs.count).toBe(200);
 
-    // Same seed again: the same event ids, so the store answers "already stored" for every case.
-    const again = await eventbench([...args, '--json']);
+    // Same seed again: the same event ids, so the store answers "already stored" for every case; the
+    // processors resume from their checkpoints (nothing to do) and the read model is rebuilt from 0.
+    const again = await eventbench([...args, '--process', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout).duplicates).toBe(200);
+    const r2 = JSON.parse(again.stdout);
+    expect(r2.duplicates).toBe(200);
+    expect(r2.processing.completed).toBe(200);
+    expect(r2.processing.effects.analysis.applied).toBe(0);
+    expect(r2.processing.replayMatches).toBe(true);
+    expect(r2.processing.summary).toEqual(r.processing.summary);
   });
 
   it('prints a human summary with the decisions and latency percentiles', async () => {

@@ -76,6 +76,10 @@ export class CategoryCursor {
   async close(): Promise<void> {
     clearTimeout(this.expiry);
     this.dead = true;
+    // close() alone waits for the iterator to observe the stop, which a paused cursor never does:
+    // stop it, finish the generator ourselves, then close.
+    void this.messages.stop();
+    await this.it.return?.(undefined).catch(() => {});
     await this.messages.close().catch(() => {});
   }
 }
