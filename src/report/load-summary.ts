@@ -18,7 +18,8 @@ interface Column {
 const COLUMNS: Column[] = [
   { header: 'backend', value: (b) => b.backend },
   { header: 'events/s', value: (b) => (b.error ? 'failed' : fmtInt(b.throughput.eventsPerSec)) },
-  { header: 'target/s', value: (b) => (b.throughput.targetPerSec === null ? 'closed' : fmtInt(b.throughput.targetPerSec)) },
+  { header: 'appends/s', value: (b) => (b.error ? 'failed' : fmtInt(b.throughput.appendsPerSec)) },
+  { header: 'target appends/s', value: (b) => (b.throughput.targetPerSec === null ? 'closed' : fmtInt(b.throughput.targetPerSec)) },
   { header: 'p50 ms', value: (b) => fmtMs(b.latency.p50) },
   { header: 'p90 ms', value: (b) => fmtMs(b.latency.p90) },
   { header: 'p99 ms', value: (b) => fmtMs(b.latency.p99) },
@@ -124,7 +125,7 @@ export function renderSummaryMarkdown(result: LoadResult): string {
     out.push(`## ${b.backend}`, '');
     if (b.error) out.push(`**Failed:** ${b.error}`, '');
     out.push(
-      `- throughput: ${fmtInt(b.throughput.eventsPerSec)} events/s (target ${b.throughput.targetPerSec === null ? 'closed loop' : `${fmtInt(b.throughput.targetPerSec)}/s`}) over ${b.measuredSeconds}s${b.interrupted ? ' (interrupted)' : ''}`,
+      `- throughput: ${fmtInt(b.throughput.eventsPerSec)} events/s (${fmtInt(b.throughput.appendsPerSec)} appends/s, target ${b.throughput.targetPerSec === null ? 'closed loop' : `${fmtInt(b.throughput.targetPerSec)} appends/s`}) over ${b.measuredSeconds}s${b.interrupted ? ' (interrupted)' : ''}`,
       `- append latency from intended send: p50 ${fmtMs(b.latency.p50)}, p99 ${fmtMs(b.latency.p99)}, p99.9 ${fmtMs(b.latency.p999)}, max ${fmtMs(b.latency.max)} ms; the client's own view (send -> ack): p99 ${fmtMs(b.serviceTime.p99)} ms`,
       `- end-to-end (intended send -> consumer): ${b.endToEnd && b.endToEnd.count > 0 ? `p50 ${fmtMs(b.endToEnd.p50)}, p99 ${fmtMs(b.endToEnd.p99)}, max ${fmtMs(b.endToEnd.max)} ms` : 'not measured'}`,
       `- errors: ${Object.entries(b.errors).filter(([k]) => k !== 'total' && k !== 'rate').map(([k, v]) => `${k} ${v}`).join(', ')} (${fmtPct(b.errors.rate)}); dropped ${b.dropped.count}; late sends ${b.late.count}; unfinished ${b.totals.unfinished}`,
