@@ -70,7 +70,7 @@ export function addLoadOptions(cmd: Command, defaults: { duration: string; warmu
   return cmd
     .option('--workload <name>', `workload: ${WORKLOAD_NAMES.join(', ')}`, 'synthetic')
     .addOption(new Option('--executor <name>', 'constant (open loop), ramp (--stages), closed (--writers as fast as they can), max (highest rate under --slo); default: from the flags given').choices(EXECUTORS))
-    .option('--rate <rate>', `arrival rate, e.g. 100/s or 100/sec (constant; start rate for ramp and max)${defaults.rate ? ` (default ${defaults.rate})` : ' (default 100/s)'}`)
+    .option('--rate <rate>', `arrival rate, e.g. 100/s or 100/sec: constant (default ${defaults.rate ?? '100/s'}), the first step of max, the start of a ramp (default 0)`)
     .option('--stages <list>', "ramp stages <rate>:<duration>, e.g. '100/s:10s,1000/s:20s' (linear from the previous rate)")
     .option('--writers <n>', 'closed loop: concurrent writers, each sending its next append when the previous one returns')
     .option('--duration <time>', 'measured duration (max: the whole search), e.g. 60s', defaults.duration)
@@ -84,7 +84,7 @@ export function addLoadOptions(cmd: Command, defaults: { duration: string; warmu
     .option('--drain-timeout <time>', 'after the schedule: how long to wait for appends in flight and for the consumer to catch up', '10s')
     .option('--threshold <expr>', "fail (exit 99) unless it holds, e.g. 'p99<50ms', 'error_rate<0.1%', 'rate>=490/s', 'dropped<1' (repeatable)", collect, [] as string[])
     .option('--namespace <name>', 'PostgreSQL schema / JetStream stream prefix of the run', 'eventbench')
-    .option('--run-id <id>', 'prefix of stream names and event ids (default: random; set it to reproduce a run byte for byte)')
+    .option('--run-id <id>', 'synthetic workload: prefix of stream names and event ids (default: random; set it to reproduce a run byte for byte)')
     .option('--no-consumer', 'do not run the consumer (no end-to-end latency, lag or processing metrics)')
     .option('--no-metrics', 'do not record Prometheus metrics (the harness-overhead baseline)')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on this port during the run (0 = any free port)')

@@ -324,7 +324,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
       let good = 0;
       let bad = Number.POSITIVE_INFINITY;
       const steps: MaxStep[] = [];
-      type StepOutcome = { measured: WindowResult; start: number; rate: number; e2e: { endToEnd: string; processing: string } | null };
+      type StepOutcome = { measured: WindowResult; start: number; rate: number; e2e: { endToEnd: string; processing: string } | null; lag: Map<number, number> };
       let best: StepOutcome | null = null as StepOutcome | null;
       let last: StepOutcome | null = null as StepOutcome | null;
       live.totalMs = scenario.warmupMs + scenario.durationMs;
@@ -365,7 +365,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
         const passed = reasons.length === 0 && !signal.aborted;
         steps.push({ step, targetRate: Math.round(rate * 10) / 10, achievedRate: Math.round(achieved * 10) / 10, p50: lat.p50, p99: lat.p99, errors: errs, dropped: m.dropped, unfinished: m.unfinished, lag, passed, reason: passed ? 'ok' : reasons.join('; ') || 'interrupted' });
         const e2e = consumer ? { endToEnd: encodeHistogram(consumer.endToEnd), processing: encodeHistogram(consumer.processing) } : null;
-        last = { measured: m, start: startAt, rate, e2e };
+        last = { measured: m, start: startAt, rate, e2e, lag: new Map(lagBySecond) };
         if (passed) {
           good = rate;
           best = last;
@@ -377,6 +377,11 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
         if (rate < 1) break;
       }
       const chosen = best ?? last;
+      if (chosen) {
+        // The timeline shows the chosen step: its own per-second lag samples.
+        lagBySecond.clear();
+        for (const [k, v] of chosen.lag) lagBySecond.set(k, v);
+      }
       if (!chosen) throw new ConfigError(`--duration is shorter than one --step-duration (${stepMs} ms): the max search needs at least one step`);
       return {
         measured: chosen.measured,
