@@ -4,8 +4,6 @@
  */
 import type { EventStore } from '../core/event-store.ts';
 import { memoryBackend } from './memory/index.ts';
-import { postgresBackend } from './postgres/index.ts';
-import { jetstreamBackend } from './jetstream/index.ts';
 
 /** What every backend gets: server URLs resolved by src/infra, and a namespace that isolates a run or a test. */
 export interface BackendOptions {
@@ -33,10 +31,22 @@ export interface BackendModule {
   init(options: BackendOptions & { preset?: string }): Promise<InitReport>;
 }
 
+/**
+ * Driver-backed modules load on first use: kysely alone takes ~0.5 s to import here, and every CLI
+ * start (even `--help`) would pay for it. `needs` is stated here so infra can start servers first.
+ */
+function lazy(needs: BackendModule['needs'], load: () => Promise<BackendModule>): BackendModule {
+  return {
+    needs,
+    create: async (options) => (await load()).create(options),
+    init: async (options) => (await load()).init(options),
+  };
+}
+
 export const backends = {
   memory: memoryBackend,
-  postgres: postgresBackend,
-  jetstream: jetstreamBackend,
+  postgres: lazy({ postgres: true, nats: false }, async () => (await import('./postgres/index.ts')).postgresBackend),
+  jetstream: lazy({ postgres: false, nats: true }, async () => (await import('./jetstream/index.ts')).jetstreamBackend),
 } satisfies Record<string, BackendModule>;
 
 export type BackendName = keyof typeof backends;
