@@ -10,6 +10,7 @@ import {
   STREAM_NAME_PATTERN,
   SUBSCRIPTION_NAME_PATTERN,
   type EventEnvelope,
+  type SubscriptionOptions,
   type ExpectedVersion,
   type NewEvent,
 } from './event-store.ts';
@@ -171,4 +172,61 @@ export function prepareAppend(
     }
     return { envelope, dataJson, metadataJson, bytes };
   });
+}
+
+/** The contract's subscription defaults: `maxDeliver` 5 and `ackWaitMs` 30 s as seed 004, `maxInFlight` 100 as seed 001. */
+export const SUBSCRIPTION_DEFAULTS = {
+  maxDeliver: 5,
+  backoffMs: [100, 500, 2000],
+  ackWaitMs: 30_000,
+  maxInFlight: 100,
+  closeTimeoutMs: 5_000,
+} as const;
+
+/** Subscription options with every default applied and every value checked, the same on every backend. */
+export interface ResolvedSubscriptionOptions {
+  category: string | null;
+  from: 'start' | 'end';
+  maxDeliver: number;
+  backoffMs: number[];
+  ackWaitMs: number;
+  maxInFlight: number;
+  /** Never more than `maxInFlight`. */
+  batchSize: number;
+  closeTimeoutMs: number;
+  /** Where dead letters go; a subscription-style name, since `readDeadLetters` takes one. */
+  deadLetter: string;
+}
+
+export function resolveSubscriptionOptions(name: string, options: SubscriptionOptions = {}): ResolvedSubscriptionOptions {
+  checkSubscriptionName(name);
+  const int = (value: unknown, field: string, min: number): number => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+      throw new ConfigError(`subscribe ${name}: ${field} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  const backoffMs = options.backoffMs ?? SUBSCRIPTION_DEFAULTS.backoffMs;
+  if (!Array.isArray(backoffMs) || backoffMs.length === 0) {
+    throw new ConfigError(`subscribe ${name}: backoffMs must be a non-empty list of delays in ms, got ${JSON.stringify(backoffMs)}`);
+  }
+  backoffMs.forEach((b, i) => int(b, `backoffMs[${i}]`, 0));
+  const from = options.from ?? 'start';
+  if (from !== 'start' && from !== 'end') throw new ConfigError(`subscribe ${name}: from must be "start" or "end"`);
+  const maxInFlight = int(options.maxInFlight ?? SUBSCRIPTION_DEFAULTS.maxInFlight, 'maxInFlight', 1);
+  const deadLetter = options.deadLetter ?? name;
+  if (typeof deadLetter !== 'string' || !SUBSCRIPTION_NAME_PATTERN.test(deadLetter)) {
+    throw new ConfigError(`subscribe ${name}: deadLetter ${JSON.stringify(deadLetter)} must be a name like a subscription's`);
+  }
+  return {
+    category: options.category === undefined ? null : checkCategory(options.category),
+    from,
+    maxDeliver: int(options.maxDeliver ?? SUBSCRIPTION_DEFAULTS.maxDeliver, 'maxDeliver', 1),
+    backoffMs: [...backoffMs],
+    ackWaitMs: int(options.ackWaitMs ?? SUBSCRIPTION_DEFAULTS.ackWaitMs, 'ackWaitMs', 1),
+    maxInFlight,
+    batchSize: Math.min(int(options.batchSize ?? Math.min(maxInFlight, 100), 'batchSize', 1), maxInFlight),
+    closeTimeoutMs: int(options.closeTimeoutMs ?? SUBSCRIPTION_DEFAULTS.closeTimeoutMs, 'closeTimeoutMs', 0),
+    deadLetter,
+  };
 }

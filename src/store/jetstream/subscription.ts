@@ -27,13 +27,13 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import {
-  ConfigError,
   type DeadLetter,
   type EventHandler,
   type RecordedEvent,
   type Subscription,
   type SubscriptionOptions,
 } from '../../core/event-store.ts';
+import { resolveSubscriptionOptions, type ResolvedSubscriptionOptions } from '../../core/validate.ts';
 import { JS_ERR, apiCode, translateReadError } from './errors.ts';
 
 export interface SubscriptionDeps {
@@ -48,54 +48,12 @@ export interface SubscriptionDeps {
   onClosed(sub: Subscription): void;
 }
 
-export const SUBSCRIPTION_DEFAULTS = {
-  /** Seed 004: `max_deliver: 5`. */
-  maxDeliver: 5,
-  backoffMs: [100, 500, 2000],
-  /** Seed 004: `ack_wait: 30s`. */
-  ackWaitMs: 30_000,
-  /** Seed 001: `--max-pending=100`. */
-  maxInFlight: 100,
-  closeTimeoutMs: 5_000,
-} as const;
-
-interface Resolved {
-  maxDeliver: number;
-  backoffMs: number[];
-  ackWaitMs: number;
-  maxInFlight: number;
-  batchSize: number;
-  closeTimeoutMs: number;
-  from: 'start' | 'end';
-}
-
-function resolveOptions(name: string, o: SubscriptionOptions): Resolved {
-  const int = (v: unknown, field: string, min: number) => {
-    if (!Number.isSafeInteger(v) || (v as number) < min) throw new ConfigError(`subscribe ${name}: ${field} must be an integer >= ${min}`);
-    return v as number;
-  };
-  const maxDeliver = o.maxDeliver === undefined ? SUBSCRIPTION_DEFAULTS.maxDeliver : o.maxDeliver === -1 ? -1 : int(o.maxDeliver, 'maxDeliver', 1);
-  const backoffMs = o.backoffMs ?? [...SUBSCRIPTION_DEFAULTS.backoffMs];
-  if (!Array.isArray(backoffMs) || backoffMs.length === 0) throw new ConfigError(`subscribe ${name}: backoffMs must be a non-empty array`);
-  backoffMs.forEach((b, i) => int(b, `backoffMs[${i}]`, 0));
-  const maxInFlight = int(o.maxInFlight ?? SUBSCRIPTION_DEFAULTS.maxInFlight, 'maxInFlight', 1);
-  const from = o.from ?? 'start';
-  if (from !== 'start' && from !== 'end') throw new ConfigError(`subscribe ${name}: from must be "start" or "end"`);
-  return {
-    maxDeliver,
-    backoffMs,
-    ackWaitMs: int(o.ackWaitMs ?? SUBSCRIPTION_DEFAULTS.ackWaitMs, 'ackWaitMs', 100),
-    maxInFlight,
-    batchSize: int(o.batchSize ?? Math.min(maxInFlight, 100), 'batchSize', 1),
-    closeTimeoutMs: int(o.closeTimeoutMs ?? SUBSCRIPTION_DEFAULTS.closeTimeoutMs, 'closeTimeoutMs', 0),
-    from,
-  };
-}
+type Resolved = ResolvedSubscriptionOptions;
 
 /** Server-side backoff for ack-wait expiries only (see the file comment), or undefined when it would change nothing. */
 function ackExpiryBackoff(r: Resolved): number[] | undefined {
-  if (r.maxDeliver !== -1 && r.maxDeliver <= 1) return undefined;
-  const steps = r.maxDeliver === -1 ? r.backoffMs.length : Math.min(r.backoffMs.length, r.maxDeliver - 1);
+  if (r.maxDeliver <= 1) return undefined;
+  const steps = Math.min(r.backoffMs.length, r.maxDeliver - 1);
   const list = r.backoffMs.slice(0, steps).map((b) => Math.max(b, r.ackWaitMs));
   return list.some((b) => b > r.ackWaitMs) ? list : undefined;
 }
@@ -120,7 +78,7 @@ export async function openSubscription(
   handler: EventHandler,
   options: SubscriptionOptions,
 ): Promise<Subscription> {
-  const r = resolveOptions(name, options);
+  const r = resolveSubscriptionOptions(name, options);
   const want = consumerConfig(name, deps.filter, r);
   const { jsm, js, jsStream } = deps;
 
@@ -196,7 +154,7 @@ export async function openSubscription(
     } catch (err) {
       if (abandoned) return;
       const reason = err instanceof Error ? err.message : String(err);
-      if (r.maxDeliver !== -1 && attempt >= r.maxDeliver) {
+      if (attempt >= r.maxDeliver) {
         try {
           await writeDeadLetter(event, attempt, reason, m.seq);
           m.term();
@@ -224,25 +182,22 @@ export async function openSubscription(
   })().catch(() => {});
 
   // The last delivery expired without a verdict: the server tells us, and we dead-letter it.
-  let advisories: NatsSubscription | undefined;
-  if (r.maxDeliver !== -1) {
-    advisories = deps.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${jsStream}.${name}`, {
-      callback: (err, msg) => {
-        if (err || abandoned) return;
-        void (async () => {
-          const adv = msg.json<{ stream_seq: number; deliveries: number }>();
-          const stored = await jsm.streams.getMessage(jsStream, { seq: adv.stream_seq });
-          if (!stored) return;
-          await writeDeadLetter(
-            deps.decode({ data: stored.data, subject: stored.subject, seq: stored.seq }),
-            adv.deliveries,
-            `no acknowledgement within ack wait on the last of ${r.maxDeliver} deliveries (handler too slow, or the subscriber died)`,
-            stored.seq,
-          );
-        })().catch(() => {});
-      },
-    });
-  }
+  const advisories: NatsSubscription = deps.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${jsStream}.${name}`, {
+    callback: (err, msg) => {
+      if (err || abandoned) return;
+      void (async () => {
+        const adv = msg.json<{ stream_seq: number; deliveries: number }>();
+        const stored = await jsm.streams.getMessage(jsStream, { seq: adv.stream_seq });
+        if (!stored) return;
+        await writeDeadLetter(
+          deps.decode({ data: stored.data, subject: stored.subject, seq: stored.seq }),
+          adv.deliveries,
+          `no acknowledgement within ack wait on the last of ${r.maxDeliver} deliveries (handler too slow, or the subscriber died)`,
+          stored.seq,
+        );
+      })().catch(() => {});
+    },
+  });
 
   let closing: Promise<void> | undefined;
   const sub: Subscription = {

@@ -18,7 +18,7 @@ import type {
   Subscription,
   SubscriptionOptions,
 } from '../../core/event-store.ts';
-import { ConfigError, SUBSCRIPTION_NAME_PATTERN } from '../../core/event-store.ts';
+import { resolveSubscriptionOptions } from '../../core/validate.ts';
 import {
   toRecorded,
   type ConsumerHandle,
@@ -37,43 +37,14 @@ export interface ConsumerSettings {
   closeTimeoutMs: number;
 }
 
-/** Defaults of the contract (src/core/event-store.ts); maxDeliver 5 as in seed 004. */
-export const SUBSCRIPTION_DEFAULTS = {
-  maxDeliver: 5,
-  backoffMs: [100, 500, 2000],
-  ackWaitMs: 30_000,
-  maxInFlight: 100,
-  closeTimeoutMs: 5000,
-} as const;
-
 /** Synchronous handler calls one subscriber makes before it yields to the event loop (a backlog must not starve I/O). */
 const DELIVERIES_PER_TURN = 1000;
 
-function positiveInt(value: unknown, field: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new ConfigError(`subscription option ${field} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
 export function consumerSettings(name: string, options: SubscriptionOptions): ConsumerSettings {
-  const maxDeliver = positiveInt(options.maxDeliver ?? SUBSCRIPTION_DEFAULTS.maxDeliver, 'maxDeliver', 1);
-  const backoffMs = options.backoffMs ?? [...SUBSCRIPTION_DEFAULTS.backoffMs];
-  if (!Array.isArray(backoffMs) || backoffMs.length === 0 || backoffMs.some((v) => typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) {
-    throw new ConfigError(`subscription option backoffMs must be a non-empty array of delays >= 0 ms, got ${JSON.stringify(backoffMs)}`);
-  }
-  const ackWaitMs = positiveInt(options.ackWaitMs ?? SUBSCRIPTION_DEFAULTS.ackWaitMs, 'ackWaitMs', 1);
-  const maxInFlight = positiveInt(options.maxInFlight ?? SUBSCRIPTION_DEFAULTS.maxInFlight, 'maxInFlight', 1);
-  const batchSize = positiveInt(options.batchSize ?? Math.min(maxInFlight, 100), 'batchSize', 1);
-  const closeTimeoutMs = positiveInt(options.closeTimeoutMs ?? SUBSCRIPTION_DEFAULTS.closeTimeoutMs, 'closeTimeoutMs', 0);
-  const deadLetter = options.deadLetter ?? name;
-  if (typeof deadLetter !== 'string' || !SUBSCRIPTION_NAME_PATTERN.test(deadLetter)) {
-    // readDeadLetters(name) takes a subscription-style name, so the destination must be one.
-    throw new ConfigError(`subscription option deadLetter ${JSON.stringify(deadLetter)} must be a name like a subscription's`);
-  }
+  const r = resolveSubscriptionOptions(name, options);
   // In memory a claimed event is both "fetched" and "unacknowledged": one subscriber holds at most
-  // the smaller of the two limits.
-  return { maxDeliver, backoffMs: [...backoffMs], ackWaitMs, maxInFlight: Math.min(maxInFlight, batchSize), deadLetter, closeTimeoutMs };
+  // the smaller of the two limits (resolveSubscriptionOptions keeps batchSize <= maxInFlight).
+  return { maxDeliver: r.maxDeliver, backoffMs: r.backoffMs, ackWaitMs: r.ackWaitMs, maxInFlight: r.batchSize, deadLetter: r.deadLetter, closeTimeoutMs: r.closeTimeoutMs };
 }
 
 /** The array a subscription reads from: every event, or its category's events. */

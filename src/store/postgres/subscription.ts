@@ -37,7 +37,7 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '../../core/event-store.ts';
-import { checkCategory, checkSubscriptionName } from '../../core/validate.ts';
+import { resolveSubscriptionOptions } from '../../core/validate.ts';
 import { isServerError, toRecorded, translateError, type EventRow } from './connection.ts';
 import { Waker, type ChangeFeed } from './notify.ts';
 import type { Database } from './schema.ts';
@@ -85,7 +85,6 @@ interface Done {
   successAttempt: number | undefined;
 }
 
-const DEFAULTS = { maxDeliver: 5, backoffMs: [100, 500, 2000], ackWaitMs: 30_000, maxInFlight: 100, closeTimeoutMs: 5_000 };
 /** First retry after an empty claim that saw committed-but-not-yet-safe rows (an older transaction still running). */
 const PENDING_RETRY_MS = 10;
 
@@ -95,22 +94,8 @@ export async function startSubscription(
   handler: EventHandler,
   options: SubscriptionOptions = {},
 ): Promise<Subscription> {
-  checkSubscriptionName(name);
+  const { category, maxDeliver, backoffMs, ackWaitMs, batchSize, closeTimeoutMs, deadLetter } = resolveSubscriptionOptions(name, options);
   if (typeof handler !== 'function') throw new ConfigError(`subscribe ${name}: handler must be a function`);
-  const category = options.category === undefined ? null : checkCategory(options.category);
-  const maxDeliver = options.maxDeliver ?? DEFAULTS.maxDeliver;
-  const backoffMs = options.backoffMs ?? DEFAULTS.backoffMs;
-  const ackWaitMs = options.ackWaitMs ?? DEFAULTS.ackWaitMs;
-  const maxInFlight = options.maxInFlight ?? DEFAULTS.maxInFlight;
-  const batchSize = Math.min(options.batchSize ?? Math.min(maxInFlight, 100), maxInFlight);
-  const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs;
-  const deadLetter = options.deadLetter ?? name;
-  if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new ConfigError(`subscribe ${name}: maxDeliver must be an integer >= 1`);
-  if (!Array.isArray(backoffMs) || backoffMs.length === 0 || backoffMs.some((v) => !Number.isFinite(v) || v < 0)) {
-    throw new ConfigError(`subscribe ${name}: backoffMs must be a non-empty list of delays >= 0`);
-  }
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`subscribe ${name}: batchSize / maxInFlight must be >= 1`);
-  if (!Number.isFinite(ackWaitMs) || ackWaitMs < 1) throw new ConfigError(`subscribe ${name}: ackWaitMs must be > 0`);
 
   const { db, schema } = deps;
   const s = sql.id(schema);
