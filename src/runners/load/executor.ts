@@ -7,6 +7,7 @@
  * is reached a due append is not sent and is counted as dropped (k6's dropped iterations); a send that
  * leaves more than LATE_SEND_MS after its intended time is counted as late. Nothing is hidden.
  */
+import { setMaxListeners } from 'node:events';
 import {
   DuplicateEventError,
   OutcomeUnknownError,
@@ -110,6 +111,8 @@ export class LoadExecutor {
   }
 
   async runPhase(spec: PhaseSpec, signal: AbortSignal): Promise<PhaseResult> {
+    // Every closed-loop writer sleeps on this one signal at once: N listeners are by design, not a leak.
+    setMaxListeners(0, signal);
     const recorders: { name: string; endOffsetMs: number; rec: WindowRecorder }[] = [];
     let windowStart = spec.startAt;
     for (const w of spec.windows) {
