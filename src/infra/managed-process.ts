@@ -163,10 +163,7 @@ class ManagedServer implements ServerHandle {
     signalGroup(pgid, 'SIGKILL');
     signalPids(tree, 'SIGKILL');
     await this.waitExited();
-    await waitFor(() => !isGroupAlive(pgid) && tree.every((p) => !isAlive(p)), 5_000);
-    stopWatchdog(this.watchdogPid);
-    this.watchdogPid = undefined;
-    this.state = 'down';
+    await this.settleDown(pgid, tree);
   }
 
   async pause(): Promise<void> {
@@ -215,6 +212,11 @@ class ManagedServer implements ServerHandle {
       }
       await this.waitExited();
     }
+    await this.settleDown(pgid, tree);
+  }
+
+  /** After a kill or a shutdown: every process of the server gone, its watchdog stopped, state `down`. */
+  private async settleDown(pgid: number, tree: number[]): Promise<void> {
     await waitFor(() => !isGroupAlive(pgid) && tree.every((p) => !isAlive(p)), 5_000);
     stopWatchdog(this.watchdogPid);
     this.watchdogPid = undefined;

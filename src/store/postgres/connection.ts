@@ -2,10 +2,10 @@
  * Pool, Kysely instance and error translation for the PostgreSQL adapter. Driver errors are classified
  * by SQLSTATE and by the phase they happen in (connecting vs. a statement in flight), never by message.
  */
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Selectable } from 'kysely';
 import pg from 'pg';
 import { ConfigError, StoreUnavailableError, type RecordedEvent } from '../../core/event-store.ts';
-import type { Database } from './schema.ts';
+import type { Database, EventsTable } from './schema.ts';
 
 /** A PostgreSQL schema name we create and quote: letters, digits and "_" (uniqueName() makes such names). */
 const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -92,20 +92,8 @@ export function translateError(err: unknown, what: string): unknown {
 }
 
 /** Row of `events` (or of claim_events) as read with EVENT_COLUMNS. */
-export interface EventRow {
-  position: number;
-  stream_id: string;
-  version: number;
-  event_id: string;
-  type: string;
-  data: unknown;
-  metadata: Record<string, unknown>;
-  timestamp: string;
-  correlation_id: string;
-  causation_id: string | null;
-  aggregate_id: string;
-  aggregate_type: string;
-}
+/** An `events` row as the read queries select it (typed from the one `Database` interface). */
+export type EventRow = Omit<Selectable<EventsTable>, 'category' | 'created_at' | 'transaction_id'>;
 
 export function toRecorded(row: EventRow): RecordedEvent {
   const event: RecordedEvent = {
