@@ -131,6 +131,8 @@ export async function startSubscription(
   let current: { batch: Batch; done: Done[]; retryAt: number } | undefined;
   /** The next range, claimed while the current batch is handled (catch-up only). */
   let ahead: Promise<ClaimInfo> | undefined;
+  /** The rows of `ahead`, read while the current batch is handled (a claimed range's rows never change). */
+  let aheadBatch: Promise<Batch | undefined> | undefined;
 
   const backoff = (attempt: number) => backoffMs[Math.min(attempt - 1, backoffMs.length - 1)]!;
 
@@ -303,6 +305,8 @@ export async function startSubscription(
     let lastHandleMs = 0;
     while (!stopping) {
       let range: ClaimInfo;
+      const prefetched = aheadBatch;
+      aheadBatch = undefined;
       try {
         range = await (ahead ?? claimRange());
       } catch {
@@ -333,10 +337,13 @@ export async function startSubscription(
       if (range.events >= batchSize && lastHandleMs < ackWaitMs / 4) {
         ahead = claimRange();
         ahead.catch(() => {}); // awaited (and its error handled) on the next round; not an unhandled rejection meanwhile
+        // Read its rows too: with a fast handler the read was the one round trip left on the critical path.
+        aheadBatch = ahead.then((next) => (next.claim_id === null ? undefined : fetchBatch(next)));
+        aheadBatch.catch(() => {});
       }
       let batch: Batch;
       try {
-        batch = await fetchBatch(range);
+        batch = (await prefetched) ?? (await fetchBatch(range));
       } catch {
         continue; // server gone: the claim expires and is redelivered
       }
@@ -370,6 +377,8 @@ export async function startSubscription(
   async function giveBackAhead(): Promise<void> {
     const pending = ahead;
     ahead = undefined;
+    await aheadBatch?.catch(() => undefined);
+    aheadBatch = undefined;
     const range = await pending?.catch(() => undefined);
     if (range && range.claim_id !== null) await release(range).catch(() => {});
   }
