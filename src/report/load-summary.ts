@@ -77,9 +77,23 @@ function scenarioLine(result: LoadResult): string {
   return `${s.workload} workload, ${load}, ${s.durationMs / 1000}s measured after ${s.warmupMs / 1000}s warm-up, seed ${s.seed}, ${s.workers} worker(s), max ${s.maxInFlight} in flight`;
 }
 
+/** What an acknowledgement means on each server measured: the numbers are not comparable without it. */
+function serverLines(result: LoadResult): string[] {
+  const env = result.environment;
+  const lines: string[] = [];
+  if (env.postgres) {
+    lines.push(`PostgreSQL ${env.postgres.version} (fsync=${env.postgres.settings.fsync ?? '?'}, synchronous_commit=${env.postgres.settings.synchronous_commit ?? '?'})`);
+  }
+  if (env.nats) {
+    const d = env.nats.jetstream.durability;
+    lines.push(d.startsWith('nats-server') ? d : `nats-server ${env.nats.version}: ${d}`);
+  }
+  return lines;
+}
+
 /** The terminal summary (also the top of summary.md). */
 export function formatTerminalSummary(result: LoadResult): string {
-  const lines = [scenarioLine(result), '', formatComparisonTable(result), ''];
+  const lines = [scenarioLine(result), ...serverLines(result).map((l) => `  ${l}`), '', formatComparisonTable(result), ''];
   for (const b of result.backends) {
     if (b.error) lines.push(`${b.backend}: FAILED: ${b.error}`);
     const extra: string[] = [];
@@ -111,8 +125,8 @@ export function renderSummaryMarkdown(result: LoadResult): string {
   out.push(
     `Measured ${result.createdAt} on ${env.machine.cores} cores (${env.machine.cpuModel}), ${(env.machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, ` +
       `Node ${env.node.version}, git ${env.git.revision?.slice(0, 12) ?? 'unknown'}${env.git.dirty ? ' (dirty)' : ''}` +
-      `${env.postgres ? `; PostgreSQL ${env.postgres.version} (fsync=${env.postgres.settings.fsync ?? '?'}, synchronous_commit=${env.postgres.settings.synchronous_commit ?? '?'})` : ''}` +
-      `${env.nats ? `; nats-server ${env.nats.version} (${env.nats.jetstream.durability})` : ''}.`,
+      serverLines(result).map((l) => `; ${l}`).join('') +
+      '.',
     '',
   );
   out.push('Latency is measured from each append\'s intended send time (open loop, no coordinated omission); ms.', '');
