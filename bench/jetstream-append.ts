@@ -30,6 +30,9 @@ import { createJetStreamStore, VERSION_HEADER } from '../src/store/jetstream/sto
 import { jetStreamNames } from '../src/store/jetstream/naming.ts';
 
 const SELF = fileURLToPath(import.meta.url);
+/** EVENTBENCH_CPU_PROF=DIR: each worker process writes a V8 CPU profile there (where the time goes). */
+const WORKER_PROFILE = process.env.EVENTBENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.EVENTBENCH_CPU_PROF}`] : [];
+
 const { values: args } = parseArgs({
   options: {
     role: { type: 'string', default: 'main' },
@@ -210,7 +213,7 @@ async function appendRound(natsUrl: string, namespace: string, kind: Kind, worke
         '--role=worker', `--kind=${kind}`, `--nats-url=${natsUrl}`, `--namespace=${namespace}`, `--worker=${w}`, `--round=${round}`,
         `--events=${perWorker}`, `--subjects=${subjectsPerWorker}`, `--window=${args.window}`, `--bytes=${args.bytes}`,
       ],
-      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+      { execArgv: ['--import', 'tsx', ...WORKER_PROFILE], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     ),
   );
   try {
