@@ -117,6 +117,14 @@ export function formatTerminalSummary(result: LoadResult): string {
   return lines.join('\n');
 }
 
+/** The backend's own breakdown (relation sizes, WAL written, stream bytes), per event where it helps. */
+function storageDetail(storage: NonNullable<BackendResult['storage']>): string {
+  const parts = Object.entries(storage.detail).map(([k, v]) =>
+    storage.events > 0 ? `${k} ${fmtInt(v)} (${fmtBytes(v / storage.events)}/event)` : `${k} ${fmtInt(v)}`,
+  );
+  return parts.length ? `; ${parts.join(', ')}` : '';
+}
+
 export function renderSummaryMarkdown(result: LoadResult): string {
   const env = result.environment;
   const out: string[] = [];
@@ -144,7 +152,7 @@ export function renderSummaryMarkdown(result: LoadResult): string {
       `- end-to-end (intended send -> consumer): ${b.endToEnd && b.endToEnd.count > 0 ? `p50 ${fmtMs(b.endToEnd.p50)}, p99 ${fmtMs(b.endToEnd.p99)}, max ${fmtMs(b.endToEnd.max)} ms` : 'not measured'}`,
       `- errors: ${Object.entries(b.errors).filter(([k]) => k !== 'total' && k !== 'rate').map(([k, v]) => `${k} ${v}`).join(', ')} (${fmtPct(b.errors.rate)}); dropped ${b.dropped.count}; late sends ${b.late.count}; unfinished ${b.totals.unfinished}`,
       `- consumer: ${b.consumer ? `${fmtInt(b.consumer.processed)} processed, ${b.consumer.failed} failed, lag max ${b.consumer.lagMax}, end ${b.consumer.lagEnd}` : 'off'}`,
-      `- storage: ${b.storage ? `${fmtInt(b.storage.events)} events, ${fmtInt(b.storage.bytes)} bytes, ${fmtBytes(b.storage.bytesPerEvent)} bytes/event` : 'n/a'}`,
+      `- storage: ${b.storage ? `${fmtInt(b.storage.events)} events, ${fmtInt(b.storage.bytes)} bytes, ${fmtBytes(b.storage.bytesPerEvent)} bytes/event${storageDetail(b.storage)}` : 'n/a'}`,
       `- CPU / memory: load generator ${b.resources.loadGenerator.cpuPercent}% CPU, ${fmtInt(b.resources.loadGenerator.rssMaxBytes / 2 ** 20)} MiB${b.resources.servers.map((s) => `; ${s.name} ${s.cpuPercent}% CPU, ${fmtInt(s.rssMaxBytes / 2 ** 20)} MiB`).join('')}`,
       '',
     );

@@ -93,6 +93,19 @@ describe('postgres adapter: atomic append with outbox', () => {
   });
 });
 
+describe('postgres adapter: storage stats', () => {
+  it('reports relation sizes and the WAL written since the store was opened', async () => {
+    const before = await store.storageStats();
+    const stream = `case-${uniqueName('wal')}`;
+    await store.appendToStream(stream, Array.from({ length: 20 }, (_, i) => ev(`${stream}-w${i}`, { pad: 'x'.repeat(1000) })));
+    const after = await store.storageStats();
+    expect(after.events).toBe(before.events + 20);
+    expect(after.detail.events_bytes).toBeGreaterThan(0);
+    // 20 events of ~1 kB and their outbox rows: at least that much WAL.
+    expect(after.detail.wal_bytes_since_open! - before.detail.wal_bytes_since_open!).toBeGreaterThan(20_000);
+  });
+});
+
 describe('postgres adapter: bad input', () => {
   it('invalid stream name, event type or a non-serialisable payload: ConfigError naming the field, nothing written', async () => {
     const before = await store.storageStats();

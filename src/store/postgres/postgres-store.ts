@@ -92,6 +92,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const subscriptions = new Set<Subscription>();
   let closed = false;
+  let walAtOpen: string | undefined;
   let closing: Promise<void> | undefined;
 
   const ensureOpen = () => {
@@ -115,6 +116,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async init() {
       await store.migrate();
+      // WAL position when this store was opened: storageStats reports the WAL written since then.
+      walAtOpen ??= (await sql<{ lsn: string }>`SELECT pg_current_wal_lsn()::text AS lsn`.execute(db).catch(() => undefined))?.rows[0]?.lsn;
     },
 
     async migrate() {
@@ -236,6 +239,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
                  pg_total_relation_size(${`${schema}.streams`}::regclass) AS streams_bytes,
                  pg_total_relation_size(${`${schema}.event_log`}::regclass) AS event_log_bytes`.execute(db);
         const r = rows[0]!;
+        // WAL is server-wide: other sessions' writes on the same server count too.
+        const wal = walAtOpen
+          ? await sql<{ bytes: string }>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ${walAtOpen}::pg_lsn)::bigint::text AS bytes`.execute(db)
+          : undefined;
         return {
           events: Number(r.events),
           // What storing the events costs: the events table with its indexes and the stream rows. The outbox
@@ -246,6 +253,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
             streams_bytes: Number(r.streams_bytes),
             outbox_bytes: Number(r.outbox_bytes),
             event_log_bytes: Number(r.event_log_bytes),
+            ...(wal ? { wal_bytes_since_open: Number(wal.rows[0]!.bytes) } : {}),
           },
         };
       } catch (err) {
