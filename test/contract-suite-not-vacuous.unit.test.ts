@@ -5,8 +5,7 @@
  * finite idempotency window must run: a memory store that declares (and enforces) those passes the suite.
  */
 import { describe, expect, it } from 'vitest';
-import type { Capabilities } from '../src/core/event-store.ts';
-import { MEMORY_MAX_EVENT_BYTES } from '../src/store/memory/index.ts';
+import { MEMORY_CAPABILITIES } from '../src/store/memory/index.ts';
 import { brokenMemoryTarget } from './contract/broken-memory-store.ts';
 import {
   contractCases,
@@ -16,14 +15,7 @@ import {
 } from './contract/event-store-contract.ts';
 import { LIMITED_CAPABILITIES, limitedMemoryTarget } from './contract/limited-memory-store.ts';
 
-const CAPABILITIES: Capabilities = {
-  atomicMultiAppend: true,
-  globalOrder: true,
-  idempotencyWindowMs: null,
-  competingConsumers: true,
-  orderedCompetingConsumers: false,
-  maxEventBytes: MEMORY_MAX_EVENT_BYTES,
-};
+const CAPABILITIES = MEMORY_CAPABILITIES;
 
 function contractCase(prefix: string): ContractCase {
   const found = contractCases.find((c) => c.name.startsWith(prefix));

@@ -3,20 +3,12 @@
  * namespace share data, other namespaces are isolated, and the append hot path stays fast.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryStore, dropMemoryNamespace, memoryBackend, MEMORY_MAX_EVENT_BYTES } from '../src/store/memory/index.ts';
-import { ConfigError, type Capabilities, type EventStore, type NewEvent } from '../src/core/event-store.ts';
+import { createMemoryStore, dropMemoryNamespace, memoryBackend, MEMORY_CAPABILITIES } from '../src/store/memory/index.ts';
+import { ConfigError, type EventStore, type NewEvent } from '../src/core/event-store.ts';
 import { waitFor } from './contract/event-store-contract.ts';
 import { runEventStoreContract } from './contract/event-store-contract.ts';
 import { uniqueName } from './support/servers.ts';
 
-const MEMORY_CAPABILITIES: Capabilities = {
-  atomicMultiAppend: true,
-  globalOrder: true,
-  idempotencyWindowMs: null,
-  competingConsumers: true,
-  orderedCompetingConsumers: false,
-  maxEventBytes: MEMORY_MAX_EVENT_BYTES,
-};
 
 const namespace = uniqueName('contract');
 runEventStoreContract(

@@ -5,10 +5,10 @@
  */
 import type { EventStore } from '../../core/event-store.ts';
 import type { BackendModule, BackendOptions, InitReport } from '../index.ts';
-import { openMemoryStore, MEMORY_MAX_EVENT_BYTES, type MemoryStoreOptions } from './memory-store.ts';
+import { openMemoryStore, MEMORY_CAPABILITIES, MEMORY_MAX_EVENT_BYTES, type MemoryStoreOptions } from './memory-store.ts';
 import { dropNamespace, hasNamespace, namespaceState } from './state.ts';
 
-export { MEMORY_MAX_EVENT_BYTES, type MemoryStoreOptions };
+export { MEMORY_CAPABILITIES, MEMORY_MAX_EVENT_BYTES, type MemoryStoreOptions };
 
 export async function createMemoryStore(options: MemoryStoreOptions = {}): Promise<EventStore> {
   return openMemoryStore(options);

@@ -45,6 +45,16 @@ import { consumerSettings, startConsumer, wakeSubscribers } from './subscription
 /** 4 MiB: generous for an in-process store, and the order of JetStream's / PostgreSQL's practical limits. */
 export const MEMORY_MAX_EVENT_BYTES = 4 * 1024 * 1024;
 
+/** What the memory backend declares with default options (the idempotency window and size limit are settable). */
+export const MEMORY_CAPABILITIES: Readonly<Capabilities> = Object.freeze({
+  atomicMultiAppend: true,
+  globalOrder: true,
+  idempotencyWindowMs: null,
+  competingConsumers: true,
+  orderedCompetingConsumers: false,
+  maxEventBytes: MEMORY_MAX_EVENT_BYTES,
+});
+
 export interface MemoryStoreOptions {
   /** Stores with the same namespace in one process share their data. Default `eventbench`. */
   namespace?: string;
@@ -97,14 +107,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
     throw new ConfigError(`memory store: idempotencyWindowMs must be null or an integer >= 1, got ${JSON.stringify(windowMs)}`);
   }
   const ns: NamespaceState = namespaceState(namespace).state;
-  const capabilities: Capabilities = Object.freeze({
-    atomicMultiAppend: true,
-    globalOrder: true,
-    idempotencyWindowMs: windowMs,
-    competingConsumers: true,
-    orderedCompetingConsumers: false,
-    maxEventBytes,
-  });
+  const capabilities: Capabilities = Object.freeze({ ...MEMORY_CAPABILITIES, idempotencyWindowMs: windowMs, maxEventBytes });
   const subscriptions = new Set<Subscription>();
   let closed = false;
 

@@ -29,7 +29,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import {
   ConfigError,
   type EventHandler,
@@ -40,7 +40,7 @@ import {
 import { resolveSubscriptionOptions } from '../../core/validate.ts';
 import { isServerError, toRecorded, translateError, type EventRow } from './connection.ts';
 import { Waker, type ChangeFeed } from './notify.ts';
-import type { Database } from './schema.ts';
+import type { Database, SubscriptionClaimsTable } from './schema.ts';
 
 export interface SubscriptionDeps {
   db: Kysely<Database>;
@@ -53,19 +53,17 @@ export interface SubscriptionDeps {
 }
 
 /** What claim_events returns: the claimed range (from, to] in (transaction_id, position) order. */
-interface ClaimInfo {
+type ClaimInfo = Pick<
+  Selectable<SubscriptionClaimsTable>,
+  'from_transaction_id' | 'from_position' | 'to_transaction_id' | 'to_position' | 'min_position' | 'max_position' | 'events'
+> & {
+  /** NULL when there was nothing to claim. */
   claim_id: number | null;
   redelivery: boolean;
+  /** Nothing claimable yet, but committed rows wait behind an older running transaction. */
   pending: boolean;
   category: string | null;
-  from_transaction_id: string;
-  from_position: number;
-  to_transaction_id: string;
-  to_position: number;
-  min_position: number;
-  max_position: number;
-  events: number;
-}
+};
 
 interface ClaimRow extends EventRow {
   transaction_id: string;
