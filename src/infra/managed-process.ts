@@ -2,6 +2,7 @@
  * The lifecycle shared by managed PostgreSQL and NATS: spawn in its own process group with a watchdog,
  * wait until it answers, and stop / kill / pause / resume / restart it by process-group id.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -205,7 +206,7 @@ class ManagedServer implements ServerHandle {
         // already gone
       }
       this.child.ref(); // keep the event loop alive while we wait for the exit event
-      const done = await Promise.race([this.exited.then(() => true), delay(STOP_TIMEOUT_MS).then(() => false)]);
+      const done = await Promise.race([this.exited.then(() => true), delay(STOP_TIMEOUT_MS, false, { ref: false })]);
       if (!done) {
         signalGroup(pgid, 'SIGKILL');
         signalPids(tree, 'SIGKILL');
@@ -269,10 +270,6 @@ export async function retryOnPortClash<T>(attempt: () => Promise<T>): Promise<T>
       if (i >= 3 || !/already in use/i.test((err as Error).message)) throw err;
     }
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 function procState(pid: number): string | undefined {

@@ -8,6 +8,7 @@
  * that continue an aggregate (documents, invoices, domain events) keep their expected versions right
  * while appends to different streams run `concurrency` at a time.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
 import {
   OutcomeUnknownError,
@@ -88,7 +89,6 @@ export interface GenerateResult {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function latencySummary(h: hdr.Histogram): LatencySummary {
   const ms = (us: number) => Math.round(us / 10) / 100;
