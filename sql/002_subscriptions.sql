@@ -6,7 +6,8 @@
 -- frontier when it becomes visible. A consumer claims the next batch (a range of that order) under the
 -- subscription row lock, which serialises claiming only; competing consumers with the same name get
 -- disjoint ranges and process them in parallel. A claim not acknowledged within ack-wait (consumer dead)
--- is handed out again, range and all.
+-- is handed out again, range and all, under a new lease: only the holder of the current lease can
+-- acknowledge it, which is what keeps event_log at one success row per event (see event_log below).
 
 CREATE TABLE {{schema}}.subscriptions (
   name           text        PRIMARY KEY,
@@ -35,6 +36,9 @@ CREATE TABLE {{schema}}.subscription_claims (
   max_position        bigint      NOT NULL,
   events              integer     NOT NULL,
   owner               text        NOT NULL,
+  -- Counts hand-outs of this range. An acknowledgement names the lease it got and does nothing when the
+  -- claim was handed out again meanwhile (its consumer was too slow and the range is someone else's now).
+  lease               integer     NOT NULL DEFAULT 1,
   claimed_at          timestamptz NOT NULL DEFAULT now(),
   expires_at          timestamptz NOT NULL
 );
@@ -50,11 +54,12 @@ CREATE TABLE {{schema}}.event_log (
   processed_at timestamptz NOT NULL DEFAULT now(),
   error        text
 );
--- At most one success per event and subscription, enforced by the database: the success row is written
--- in the same transaction that acknowledges the claim, and a redelivery's success is a no-op.
--- Keyed by position (1:1 with event_id): an ever-growing bigint appends to the right edge of the btree,
--- where a text key would pay collation comparisons on every insert (a third of the ack cost, measured).
-CREATE UNIQUE INDEX event_log_success_key ON {{schema}}.event_log (subscription, position) WHERE outcome = 'success';
+-- At most one success per event and subscription, by construction rather than by a unique index: a
+-- success row is written only by the statement that acknowledges the claim under its current lease, and
+-- that statement removes the events from the claim (deletes it, or moves its start past them), so no
+-- later claim can hold them. A unique index on (subscription, position) did the same and cost more than
+-- the rest of the acknowledgement (1000 rows: 3.3 ms with it, 1.2 ms without; measured on 300k events).
+-- Success rows are not indexed (an audit lookup scans); failures, read on every redelivery, are.
 -- Failures are rare: a partial index keeps the hot success path to one index insert per row.
 CREATE INDEX event_log_failures_idx ON {{schema}}.event_log (subscription, event_id) WHERE outcome <> 'success';
 
@@ -76,7 +81,7 @@ CREATE INDEX dead_letters_destination_idx ON {{schema}}.dead_letters (destinatio
 -- running), so the caller retries soon instead of sleeping a whole poll interval.
 CREATE FUNCTION {{schema}}.claim_events(p_subscription text, p_owner text, p_limit integer, p_ack_wait_ms integer)
 RETURNS TABLE (
-  claim_id bigint, redelivery boolean, pending boolean, category text,
+  claim_id bigint, lease integer, redelivery boolean, pending boolean, category text,
   from_transaction_id xid8, from_position bigint, to_transaction_id xid8, to_position bigint,
   min_position bigint, max_position bigint, events integer)
 -- Custom plans always: `v_sub.category IS NULL OR ...` must fold away, or a generic plan may walk the
@@ -112,9 +117,9 @@ BEGIN
    LIMIT 1 FOR UPDATE SKIP LOCKED;   -- a claim being acknowledged right now is not expired work
   IF FOUND THEN
     UPDATE {{schema}}.subscription_claims c
-       SET owner = p_owner, claimed_at = clock_timestamp(), expires_at = clock_timestamp() + v_wait
+       SET owner = p_owner, lease = c.lease + 1, claimed_at = clock_timestamp(), expires_at = clock_timestamp() + v_wait
      WHERE c.id = v_claim.id;
-    RETURN QUERY SELECT v_claim.id, true, false, v_sub.category, v_claim.from_transaction_id, v_claim.from_position,
+    RETURN QUERY SELECT v_claim.id, v_claim.lease + 1, true, false, v_sub.category, v_claim.from_transaction_id, v_claim.from_position,
                         v_claim.to_transaction_id, v_claim.to_position, v_claim.min_position, v_claim.max_position,
                         v_claim.events;
     RETURN;
@@ -135,7 +140,7 @@ BEGIN
                    LIMIT p_limit) e) b
    ORDER BY b.n DESC LIMIT 1;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT NULL::bigint, false,
+    RETURN QUERY SELECT NULL::bigint, NULL::integer, false,
       EXISTS (SELECT 1 FROM {{schema}}.events e
                WHERE e.transaction_id >= v_xmin
                  AND (e.transaction_id, e.position) > (v_sub.transaction_id, v_sub.position)
@@ -153,7 +158,7 @@ BEGIN
   UPDATE {{schema}}.subscriptions s
      SET transaction_id = v_to_transaction_id, position = v_to_position, updated_at = now()
    WHERE s.name = p_subscription;
-  RETURN QUERY SELECT v_id, false, false, v_sub.category, v_sub.transaction_id, v_sub.position,
+  RETURN QUERY SELECT v_id, 1, false, false, v_sub.category, v_sub.transaction_id, v_sub.position,
                       v_to_transaction_id, v_to_position, v_min_position, v_max_position, v_count;
 END
 $fn$;

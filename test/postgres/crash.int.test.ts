@@ -121,3 +121,51 @@ it('a batch redelivered after ack wait while its first consumer was still busy: 
   );
   expect(rows).toEqual(ids.map((id) => ({ event_id: id, n: 1 })));
 });
+
+it('a consumer whose batch was handed out again cannot give part of it back: its done prefix is logged once, by the new holder', async () => {
+  const ids = ['s1', 's2', 's3'];
+  await store.appendToStream('stale-1', ids.map((id) => ({ id, type: 'crash.tested', data: {} })), { expectedVersion: 'no_stream' });
+  let releaseA!: () => void;
+  const gateA = new Promise<void>((resolve) => (releaseA = resolve));
+  let releaseB!: () => void;
+  const gateB = new Promise<void>((resolve) => (releaseB = resolve));
+  const seenA: string[] = [];
+  const seenB: string[] = [];
+  // A handles s1, then hangs on s2 past the ack wait: the batch is handed out to B.
+  const a = await store.subscribe(
+    'stale',
+    async (e) => {
+      seenA.push(e.id);
+      if (e.id === 's2') await gateA;
+    },
+    { ackWaitMs: 300, closeTimeoutMs: 100, category: 'stale' },
+  );
+  let b: Awaited<ReturnType<typeof store.subscribe>> | undefined;
+  try {
+    await waitFor('A is stuck on s2', () => seenA.includes('s2'));
+    b = await store.subscribe(
+      'stale',
+      async (e) => {
+        seenB.push(e.id);
+        if (e.id === 's1') await gateB;
+      },
+      { ackWaitMs: 10_000, category: 'stale' },
+    );
+    await waitFor('B holds the redelivered batch', () => seenB.includes('s1'), 10_000);
+    // A gives up (close timeout) and tries to give back its done prefix (s1) under a lease B now holds.
+    await a.close();
+    releaseB();
+    await waitFor('B acknowledged the batch', async () => (await b!.lag()) === 0, 10_000);
+  } finally {
+    releaseA();
+    releaseB();
+    await a.close();
+    await b?.close();
+  }
+  const rows = await withClient(
+    async (c) =>
+      (await c.query(`SELECT event_id, count(*)::int AS n FROM "${schema}".event_log WHERE subscription = 'stale' AND outcome = 'success' GROUP BY 1 ORDER BY 1`))
+        .rows,
+  );
+  expect(rows).toEqual(ids.map((id) => ({ event_id: id, n: 1 })));
+});

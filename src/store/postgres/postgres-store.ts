@@ -195,7 +195,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async subscribe(name: string, handler: EventHandler, subscriptionOptions?: SubscriptionOptions): Promise<Subscription> {
       ensureOpen();
       const sub = await startSubscription(
-        { db, schema, feed, pollIntervalMs, onClose: (s) => subscriptions.delete(s) },
+        { db, pool, schema, feed, pollIntervalMs, onClose: (s) => subscriptions.delete(s) },
         name,
         handler,
         subscriptionOptions,

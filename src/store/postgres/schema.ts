@@ -66,6 +66,8 @@ export interface SubscriptionClaimsTable {
   max_position: number;
   events: number;
   owner: string;
+  /** Hand-outs of this range; an acknowledgement counts only under the current one. */
+  lease: Generated<number>;
   claimed_at: Timestamp;
   expires_at: Timestamp;
 }
