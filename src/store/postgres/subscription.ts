@@ -110,6 +110,9 @@ interface Progress {
   retryAt: number;
 }
 
+/** Batches claimed and read ahead while one is handled, when catching up (measured at 1M events: 2 beat 1; see results/postgres/NOTES.md). */
+const READ_AHEAD = 2;
+
 /** First retry after an empty claim that saw committed-but-not-yet-safe rows (an older transaction still running). */
 const PENDING_RETRY_MS = 10;
 
@@ -154,8 +157,10 @@ export async function startSubscription(
   /** Set when close() gave up waiting: the loop must not write anything any more. */
   let abandoned = false;
   let current: Progress | undefined;
-  /** The next batch, claimed and read while the current one is handled (catch-up only). */
-  let ahead: Promise<Claimed> | undefined;
+  /** Batches claimed (in order) and being read, next first; while catching up, READ_AHEAD of them wait while one is handled. */
+  const ahead: Promise<Claimed>[] = [];
+  /** The newest claim queued: the next one is issued after it. */
+  let lastClaim: Promise<unknown> = Promise.resolve();
 
   const backoff = (attempt: number) => backoffMs[Math.min(attempt - 1, backoffMs.length - 1)]!;
 
@@ -207,19 +212,32 @@ export async function startSubscription(
      SELECT set_config('synchronous_commit', 'off', true)`,
   );
 
-  /**
-   * Claims the next range, then reads its events. Two statements: the claim holds the subscription row
-   * lock until it commits, and competing consumers must not wait for each other's reads.
-   */
-  async function claimBatch(): Promise<Claimed> {
+  /** Claims the next range (one statement: it holds the subscription row lock until it commits). */
+  async function claimRange(): Promise<ClaimInfo> {
     const claimed = await deps.pool.query<ClaimInfo>({ ...CLAIM, values: [name, owner, batchSize, Math.ceil(ackWaitMs)] });
-    const range = claimed.rows[0]!;
+    return claimed.rows[0]!;
+  }
+
+  /** Reads a claimed range's events (a separate statement: competing consumers must not wait for each other's reads). */
+  async function readRange(range: ClaimInfo): Promise<Claimed> {
     if (range.claim_id === null) return { batch: undefined, pending: range.pending };
     const { rows } = await deps.pool.query<ClaimRow>({
       ...READ,
       values: [range.from_transaction_id, range.from_position, range.to_transaction_id, range.to_position, range.category, range.events],
     });
     return { batch: { claimId: range.claim_id, lease: range.lease!, redelivery: range.redelivery, rows } };
+  }
+
+  /**
+   * Queues the next batch: its claim waits for the previous claim (so ranges come in order), its read
+   * does not (reads of queued batches run in parallel, on other connections).
+   */
+  function claimAhead(): void {
+    const range = lastClaim.then(claimRange);
+    lastClaim = range.catch(() => {});
+    const claimed = range.then(readRange);
+    claimed.catch(() => {}); // awaited (and its error handled) in turn; not an unhandled rejection meanwhile
+    ahead.push(claimed);
   }
 
   /** Gives an unstarted claim back at once (instead of letting it expire after ack wait). */
@@ -354,15 +372,14 @@ export async function startSubscription(
     while (!stopping) {
       let claimed: Claimed;
       try {
-        claimed = await (ahead ?? claimBatch());
+        if (ahead.length === 0) claimAhead();
+        claimed = await ahead.shift()!;
       } catch {
-        ahead = undefined;
         await acking;
         acking = undefined;
         if (!stopping) await waker.wait(deps.pollIntervalMs);
         continue;
       }
-      ahead = undefined;
       const { batch } = claimed;
       if (batch === undefined) {
         await acking;
@@ -378,12 +395,12 @@ export async function startSubscription(
         continue;
       }
       idleDelay = PENDING_RETRY_MS;
-      // Catching up (a full batch, handled well within ack wait): claim and read the next range while
-      // this one is handled, which takes that round trip off the critical path. A live subscription
-      // (partial batches) or a slow handler never holds a second claim idle.
-      if (batch.rows.length >= batchSize && lastHandleMs < ackWaitMs / 4) {
-        ahead = claimBatch();
-        ahead.catch(() => {}); // awaited (and its error handled) on the next round; not an unhandled rejection meanwhile
+      // Catching up (a full batch, handled well within ack wait): claim and read the next ranges while
+      // this one is handled, which takes those round trips off the critical path and lets two reads use
+      // two server processes. A live subscription (partial batches) or a slow handler never holds claims
+      // idle.
+      if (batch.rows.length >= batchSize && lastHandleMs * (READ_AHEAD + 1) < ackWaitMs / 2) {
+        while (ahead.length < READ_AHEAD) claimAhead();
       }
       const handleStarted = Date.now();
       let complete: boolean;
@@ -413,10 +430,10 @@ export async function startSubscription(
   }
 
   async function giveBackAhead(): Promise<void> {
-    const pending = ahead;
-    ahead = undefined;
-    const claimed = await pending?.catch(() => undefined);
-    if (claimed?.batch) await release(claimed.batch).catch(() => {});
+    for (let next = ahead.shift(); next; next = ahead.shift()) {
+      const claimed = await next.catch(() => undefined);
+      if (claimed?.batch) await release(claimed.batch).catch(() => {});
+    }
   }
 
   const running = loop();
