@@ -165,18 +165,7 @@ export class Random {
 
   /** A random (version 4 layout) UUID from this generator: deterministic for the seed. */
   uuid(): string {
-    const a = this.uint32();
-    const b = this.uint32();
-    const c = this.uint32();
-    const d = this.uint32();
-    return (
-      HEX[a >>> 24]! + HEX[(a >>> 16) & 255]! + HEX[(a >>> 8) & 255]! + HEX[a & 255]! + '-' +
-      HEX[b >>> 24]! + HEX[(b >>> 16) & 255]! + '-' +
-      HEX[((b >>> 8) & 0x0f) | 0x40]! + HEX[b & 255]! + '-' +
-      HEX[((c >>> 24) & 0x3f) | 0x80]! + HEX[(c >>> 16) & 255]! + '-' +
-      HEX[(c >>> 8) & 255]! + HEX[c & 255]! +
-      HEX[d >>> 24]! + HEX[(d >>> 16) & 255]! + HEX[(d >>> 8) & 255]! + HEX[d & 255]!
-    );
+    return formatUuid(this.uint32(), this.uint32(), this.uint32(), this.uint32());
   }
 
   /** `length` lower-case hex characters. */
@@ -188,6 +177,28 @@ export class Random {
     }
     return out.slice(0, length);
   }
+}
+
+/** The UUID `Random.uuid()` makes of four drawn words (a workload can keep the words instead of the string). */
+export function formatUuid(a: number, b: number, c: number, d: number): string {
+  return (
+    HEX[a >>> 24]! + HEX[(a >>> 16) & 255]! + HEX[(a >>> 8) & 255]! + HEX[a & 255]! + '-' +
+    HEX[b >>> 24]! + HEX[(b >>> 16) & 255]! + '-' +
+    HEX[((b >>> 8) & 0x0f) | 0x40]! + HEX[b & 255]! + '-' +
+    HEX[((c >>> 24) & 0x3f) | 0x80]! + HEX[(c >>> 16) & 255]! + '-' +
+    HEX[(c >>> 8) & 255]! + HEX[c & 255]! +
+    HEX[d >>> 24]! + HEX[(d >>> 16) & 255]! + HEX[(d >>> 8) & 255]! + HEX[d & 255]!
+  );
+}
+
+/** The hex text `Random.hex(length)` makes of the ceil(length / 8) words it draws, from `words[at]` on. */
+export function formatHex(words: ArrayLike<number>, at: number, length: number): string {
+  let out = '';
+  for (let k = at; out.length < length; k++) {
+    const x = words[k]!;
+    out += HEX[x >>> 24]! + HEX[(x >>> 16) & 255]! + HEX[(x >>> 8) & 255]! + HEX[x & 255]!;
+  }
+  return out.slice(0, length);
 }
 
 /**

@@ -11,9 +11,9 @@
  * log-normal with mean 60 kB (assumption, no published figure). Free text (authors) from faker nl.
  */
 import { z } from 'zod';
-import { Random, WeightedChoice, weightedRecord } from '../core/random.ts';
+import { formatUuid, Random, WeightedChoice, weightedRecord } from '../core/random.ts';
 import type { NewEvent } from '../core/event-store.ts';
-import { isoDate, LiveSet, pool, seededFaker, SimClock } from './common.ts';
+import { isoDate, pool, seededFaker, SimClock } from './common.ts';
 import { validatorFor } from './schema.ts';
 import type { PlannedAppend, WorkloadModule } from './workload.ts';
 
@@ -56,6 +56,7 @@ const SYSTEM_MIX = { paperless: 800, alfresco: 434 } as const;
 const DOC_TYPES = ['besluit', 'advies', 'brief', 'notulen', 'rapport', 'memo'] as const;
 const CATEGORIES = ['Bouwvergunningen', 'Belastingen', 'Subsidies', 'Evenementen', 'Parkeren', 'Jeugdzorg', 'WOO-verzoeken'] as const;
 const TAGS = ['openbaar', 'definitief', 'vergunning', 'urgent', 'concept', 'intern', 'woo', 'archief'] as const;
+const DEFINITIEF = TAGS.indexOf('definitief');
 /** MIME mix: assumption, no published figure (a DMS of a municipality is mostly PDF). */
 const CONTENT_TYPES = {
   'application/pdf': 70,
@@ -69,13 +70,77 @@ const MEAN_UPLOAD_MS = 1_200;
 /** Mean gap between DMS events: assumption, no published figure. */
 const MEAN_GAP_MS = 2_000;
 
-interface LiveDoc {
-  system: (typeof DMS_SYSTEMS)[number];
-  doc: DocumentEvent['document'];
-  version: number;
+const capitalise = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
+const CONTENT_TYPE_NAMES = Object.keys(CONTENT_TYPES) as (keyof typeof CONTENT_TYPES)[];
+/** Documents open for updates and deletes (when full, a new one replaces slot n mod MAX_LIVE, as LiveSet does). */
+const MAX_LIVE = 10_000;
+const NO_TAG = 0xf;
+
+/**
+ * The live documents as numbers in typed arrays, one slot per document, not objects and strings: ten
+ * thousand long-lived document objects survived every young-generation GC, which took a third of the
+ * generation time (profiled). An event's `document` object is built from the slot when it is needed.
+ * Slot MAX_LIVE holds a document just taken out (deleted).
+ */
+class LiveDocs {
+  count = 0;
+  private overwrite = 0;
+  readonly system = new Uint8Array(MAX_LIVE + 1);
+  /** Paperless: its numeric id; alfresco: unused (the id is the UUID of the four words in `uuid`). */
+  readonly serial = new Float64Array(MAX_LIVE + 1);
+  readonly uuid = new Uint32Array((MAX_LIVE + 1) * 4);
+  readonly docType = new Uint8Array(MAX_LIVE + 1);
+  readonly category = new Uint8Array(MAX_LIVE + 1);
+  readonly author = new Uint16Array(MAX_LIVE + 1);
+  /** Midnight of the document date, ms. */
+  readonly day = new Float64Array(MAX_LIVE + 1);
+  /** Up to 7 tag indices, 4 bits each, in insertion order, NO_TAG-terminated. */
+  readonly tags = new Uint32Array(MAX_LIVE + 1);
+  readonly size = new Float64Array(MAX_LIVE + 1);
+  readonly contentType = new Uint8Array(MAX_LIVE + 1);
+  readonly version = new Int32Array(MAX_LIVE + 1);
+
+  /** A slot for a new document. */
+  add(): number {
+    return this.count < MAX_LIVE ? this.count++ : this.overwrite++ % MAX_LIVE;
+  }
+  /** A random live document's slot (stays live), or -1. */
+  pick(rng: Random): number {
+    return this.count ? Math.floor(rng.next() * this.count) : -1;
+  }
+  /** Removes a random live document; returns the slot it now sits in (MAX_LIVE), or -1. */
+  take(rng: Random): number {
+    if (!this.count) return -1;
+    const i = Math.floor(rng.next() * this.count);
+    this.copy(i, MAX_LIVE);
+    this.copy(--this.count, i);
+    return MAX_LIVE;
+  }
+  private copy(from: number, to: number): void {
+    this.system[to] = this.system[from]!;
+    this.serial[to] = this.serial[from]!;
+    this.uuid.copyWithin(to * 4, from * 4, from * 4 + 4);
+    this.docType[to] = this.docType[from]!;
+    this.category[to] = this.category[from]!;
+    this.author[to] = this.author[from]!;
+    this.day[to] = this.day[from]!;
+    this.tags[to] = this.tags[from]!;
+    this.size[to] = this.size[from]!;
+    this.contentType[to] = this.contentType[from]!;
+    this.version[to] = this.version[from]!;
+  }
 }
 
-const capitalise = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
+const hasTag = (packed: number, tag: number): boolean => {
+  for (let p = packed; (p & 0xf) !== NO_TAG; p >>>= 4) if ((p & 0xf) === tag) return true;
+  return false;
+};
+/** Appends a tag index to a packed list (at most 7 tags). */
+const withTag = (packed: number, tag: number): number => {
+  let shift = 0;
+  while (((packed >>> shift) & 0xf) !== NO_TAG) shift += 4;
+  return ((packed & ~(0xf << shift)) | (tag << shift) | (NO_TAG << (shift + 4))) >>> 0;
+};
 
 export const documentsWorkload: WorkloadModule = {
   name: 'documents',
@@ -88,21 +153,43 @@ export const documentsWorkload: WorkloadModule = {
     const authors = pool(200, () => faker.person.fullName());
     const clock = new SimClock(rng, '2025-01-06T08:00:00.000Z', MEAN_GAP_MS);
     const types = weightedRecord(TYPE_MIX);
-    const systems = weightedRecord(SYSTEM_MIX);
-    const contentTypes = weightedRecord(CONTENT_TYPES);
+    // Indices rather than names (same weights in the same order, so the same draws as weightedRecord).
+    const systems = new WeightedChoice(DMS_SYSTEMS.map((s, i) => [i, SYSTEM_MIX[s]] as const));
+    const contentTypes = new WeightedChoice(CONTENT_TYPE_NAMES.map((c, i) => [i, CONTENT_TYPES[c]] as const));
     const tagCount = new WeightedChoice([[1, 2], [2, 4], [3, 3], [4, 1]] as const);
-    const live = new LiveSet<LiveDoc>();
+    const live = new LiveDocs();
     let paperlessId = 1000;
     const simulationId = `sim-${seed}`;
 
-    const event = (ms: number, type: (typeof DOCUMENT_EVENT_TYPES)[number], d: LiveDoc): NewEvent => {
+    const documentOf = (k: number): DocumentEvent['document'] => {
+      const system = live.system[k]!;
+      const u = k * 4;
+      const docType = DOC_TYPES[live.docType[k]!]!;
+      const category = CATEGORIES[live.category[k]!]!;
+      const date = isoDate(live.day[k]!);
+      const tags: string[] = [];
+      for (let p = live.tags[k]!; (p & 0xf) !== NO_TAG; p >>>= 4) tags.push(TAGS[p & 0xf]!);
+      return {
+        id: DMS_SYSTEMS[system] === 'paperless' ? String(live.serial[k]) : formatUuid(live.uuid[u]!, live.uuid[u + 1]!, live.uuid[u + 2]!, live.uuid[u + 3]!),
+        title: `${capitalise(docType)} ${category} ${date.slice(0, 10)}`,
+        type: docType,
+        category,
+        author: authors[live.author[k]!]!,
+        date,
+        tags,
+        size: live.size[k]!,
+        contentType: CONTENT_TYPE_NAMES[live.contentType[k]!]!,
+      };
+    };
+
+    const event = (ms: number, type: (typeof DOCUMENT_EVENT_TYPES)[number], system: DocumentEvent['system'], document: DocumentEvent['document']): NewEvent => {
       const eventId = `evt-${ms}-${rng.hex(6)}`;
       const data: DocumentEvent = {
         eventId,
         eventType: type,
         timestamp: isoDate(ms),
-        system: d.system,
-        document: d.doc,
+        system,
+        document,
         metadata: {
           simulationId,
           ...(type === 'document.deleted' ? {} : { uploadDuration: Math.round(rng.logNormalWithMean(MEAN_UPLOAD_MS, 0.6)) }),
@@ -116,38 +203,41 @@ export const documentsWorkload: WorkloadModule = {
       next(): PlannedAppend {
         const ms = clock.tick();
         let type = types.sample(rng);
-        let d = type === 'document.uploaded' ? undefined : type === 'document.deleted' ? live.take(rng) : live.pick(rng);
-        if (!d) {
+        let k = type === 'document.uploaded' ? -1 : type === 'document.deleted' ? live.take(rng) : live.pick(rng);
+        if (k < 0) {
           type = 'document.uploaded';
+          k = live.add();
           const system = systems.sample(rng);
-          const docType = rng.pick(DOC_TYPES);
-          const category = rng.pick(CATEGORIES);
-          const date = isoDate(ms - (ms % 86_400_000));
-          const tags = new Set<string>();
+          live.system[k] = system;
+          live.docType[k] = rng.int(0, DOC_TYPES.length - 1);
+          live.category[k] = rng.int(0, CATEGORIES.length - 1);
+          live.day[k] = ms - (ms % 86_400_000);
+          let tags = NO_TAG;
           const n = tagCount.sample(rng);
-          while (tags.size < n) tags.add(rng.pick(TAGS));
-          d = {
-            system,
-            version: 0,
-            doc: {
-              id: system === 'paperless' ? String(paperlessId++) : rng.uuid(),
-              title: `${capitalise(docType)} ${category} ${date.slice(0, 10)}`,
-              type: docType,
-              category,
-              author: rng.pick(authors),
-              date,
-              tags: [...tags],
-              size: Math.round(rng.logNormalWithMean(MEAN_SIZE_BYTES, 1)),
-              contentType: contentTypes.sample(rng),
-            },
-          };
-          live.add(d);
+          for (let have = 0; have < n; ) {
+            const tag = rng.int(0, TAGS.length - 1);
+            if (!hasTag(tags, tag)) {
+              tags = withTag(tags, tag);
+              have++;
+            }
+          }
+          live.tags[k] = tags;
+          if (DMS_SYSTEMS[system] === 'paperless') live.serial[k] = paperlessId++;
+          else for (let w = 0; w < 4; w++) live.uuid[k * 4 + w] = rng.uint32();
+          live.author[k] = rng.int(0, authors.length - 1);
+          live.size[k] = Math.round(rng.logNormalWithMean(MEAN_SIZE_BYTES, 1));
+          live.contentType[k] = contentTypes.sample(rng);
+          live.version[k] = 0;
         } else if (type === 'document.updated') {
-          d.doc = { ...d.doc, size: Math.max(1, Math.round(d.doc.size * rng.uniform(0.8, 1.3))), tags: d.doc.tags.includes('definitief') ? d.doc.tags : [...d.doc.tags, 'definitief'] };
+          live.size[k] = Math.max(1, Math.round(live.size[k]! * rng.uniform(0.8, 1.3)));
+          if (!hasTag(live.tags[k]!, DEFINITIEF)) live.tags[k] = withTag(live.tags[k]!, DEFINITIEF);
         }
-        const expectedVersion = d.version === 0 ? ('no_stream' as const) : d.version;
-        d.version++;
-        return { stream: `document-${d.system}_${d.doc.id}`, events: [event(ms, type, d)], expectedVersion };
+        const version = live.version[k]!;
+        const expectedVersion = version === 0 ? ('no_stream' as const) : version;
+        live.version[k] = version + 1;
+        const system = DMS_SYSTEMS[live.system[k]!]!;
+        const document = documentOf(k);
+        return { stream: `document-${system}_${document.id}`, events: [event(ms, type, system, document)], expectedVersion };
       },
     };
   },

@@ -140,5 +140,25 @@ describe('isoDate (the generators\' fast timestamp formatter)', () => {
       if (isoDate(ms) !== new Date(ms).toISOString()) expect(isoDate(ms)).toBe(new Date(ms).toISOString());
     }
     for (const x of [0, 1, 999, 86_399_999, -1, Date.parse('2024-02-29T23:59:59.999Z')]) expect(isoDate(x)).toBe(new Date(x).toISOString());
+    // Alternating between days (an invoice's time and its due date) and days eight apart share cache slots.
+    for (let i = 0; i < 10_000; i++) {
+      const x = ms + rng.int(-20, 20) * 86_400_000 + rng.int(0, 86_399_999);
+      if (isoDate(x) !== new Date(x).toISOString()) expect(isoDate(x)).toBe(new Date(x).toISOString());
+    }
+  });
+});
+
+describe('ids kept as random words', () => {
+  it('formatUuid and formatHex spell the words as Random.uuid and Random.hex do', async () => {
+    const { formatHex, formatUuid, Random } = await import('../core/random.ts');
+    const a = new Random(9);
+    const b = new Random(9);
+    for (let i = 0; i < 1000; i++) {
+      expect(formatUuid(b.uint32(), b.uint32(), b.uint32(), b.uint32())).toBe(a.uuid());
+      for (const length of [6, 20, 24]) {
+        const words = Array.from({ length: Math.ceil(length / 8) }, () => b.uint32());
+        expect(formatHex([0, ...words], 1, length)).toBe(a.hex(length));
+      }
+    }
   });
 });

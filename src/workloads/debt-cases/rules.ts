@@ -50,15 +50,19 @@ export function parseRules(input: unknown): Rule[] {
   return parsed.data;
 }
 
-export type Facts = Readonly<Record<string, unknown>>;
+/** A fact by name: a field of the analysis, else of the intake (its debt list is not a fact). */
+export type Facts = (name: string) => unknown;
 
 export function factsOf(intake: CaseIntake, analysis: CaseAnalysis): Facts {
-  const { debts: _debts, ...intakeFacts } = intake;
-  return { ...intakeFacts, ...analysis };
+  // Looked up on demand: copying both objects into one (rest and spread) was a fifth of a case's
+  // processing time in the generate bench (profiled).
+  const a = analysis as Readonly<Record<string, unknown>>;
+  const i = intake as Readonly<Record<string, unknown>>;
+  return (name) => (Object.hasOwn(a, name) ? a[name] : name !== 'debts' && Object.hasOwn(i, name) ? i[name] : undefined);
 }
 
 function compare(c: Comparison, facts: Facts): boolean {
-  const v = facts[c.fact];
+  const v = facts(c.fact);
   switch (c.op) {
     case 'eq':
       return v === c.value;
