@@ -18,7 +18,9 @@
  * deleted at the end.
  */
 import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
@@ -253,7 +255,13 @@ async function appendRound(natsUrl: string, namespace: string, kind: Kind, worke
       latencyMs: latencySummary(h),
     };
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    // Let the workers exit on their own first: a V8 CPU profile (EVENTBENCH_CPU_PROF) is written at exit.
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode !== null || c.signalCode !== null ? undefined : Promise.race([once(c, 'exit'), setTimeout(5_000, undefined, { ref: false })]),
+      ),
+    );
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   }
 }
 

@@ -76,11 +76,25 @@ export function toJson(value: unknown, field: string): string {
 
 /** Why a value (known to be acyclic: JSON.stringify accepted it) would not survive a JSON round trip. */
 function findNonJson(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
+  if (typeof value === 'object' && value !== null) {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const p = findNonJson(value[i]);
+        if (p !== undefined) return p;
+      }
       return undefined;
+    }
+    // Objects with toJSON (Date, ...) serialise to what toJSON returns: JSON.stringify checked that.
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
+    // Own enumerable string keys, what JSON.stringify reads; strings (most values) need no call.
+    for (const v of Object.values(value)) {
+      if (typeof v === 'string') continue;
+      const p = findNonJson(v);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+  switch (typeof value) {
     case 'number':
       return Number.isFinite(value) ? undefined : `${value} is not JSON`;
     case 'function':
@@ -88,67 +102,87 @@ function findNonJson(value: unknown): string | undefined {
       return `a ${typeof value} is not JSON`;
     case 'bigint':
       return 'a BigInt is not JSON';
-    default: {
-      if (value === null) return undefined;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          const p = findNonJson(value[i]);
-          if (p !== undefined) return p;
-        }
-        return undefined;
-      }
-      // Objects with toJSON (Date, ...) serialise to what toJSON returns: JSON.stringify checked that.
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
-      const obj = value as Record<string, unknown>;
-      for (const key in obj) {
-        if (!Object.hasOwn(obj, key)) continue;
-        const p = findNonJson(obj[key]);
-        if (p !== undefined) return p;
-      }
+    default:
       return undefined;
-    }
   }
 }
 
 export interface PreparedEvent {
-  envelope: EventEnvelope;
+  readonly envelope: EventEnvelope;
   /** JSON of `data` and `metadata`, computed once (adapters store these). */
-  dataJson: string;
-  metadataJson: string;
+  readonly dataJson: string;
+  readonly metadataJson: string;
   /** Size of the serialised envelope, for `maxEventBytes`. */
-  bytes: number;
+  readonly bytes: number;
+}
+
+/** 256: a generous allowance for the envelope's other fields. */
+const ENVELOPE_ALLOWANCE = 256;
+
+class Prepared implements PreparedEvent {
+  constructor(
+    readonly envelope: EventEnvelope,
+    readonly dataJson: string,
+    readonly metadataJson: string,
+  ) {}
+
+  /**
+   * Counted when asked: scanning the JSON for its UTF-8 length is a measurable part of an append. A getter,
+   * so a spread copy (`{ ...prepared }`) would not have it: copy the fields by name.
+   */
+  get bytes(): number {
+    return Buffer.byteLength(this.dataJson) + Buffer.byteLength(this.metadataJson) + ENVELOPE_ALLOWANCE;
+  }
+}
+
+/** The current time as ISO text, formatted once per millisecond (appends come thousands a second). */
+let isoMs = Number.NaN;
+let iso = '';
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    iso = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return iso;
 }
 
 /**
  * Validates one append and builds the envelopes with versions `firstVersion`, `firstVersion + 1`, ...
- * Throws ConfigError naming the first bad field; never partially accepts.
+ * Throws ConfigError naming the first bad field; never partially accepts. On every append's path:
+ * a plain loop, and the duplicate-id set only for batches.
  */
 export function prepareAppend(
   stream: string,
   events: NewEvent[],
   firstVersion: number,
   maxEventBytes: number,
-  now: () => Date = () => new Date(),
+  now?: () => Date,
 ): PreparedEvent[] {
   const name = parseStreamName(stream);
   if (!Array.isArray(events) || events.length === 0) {
     throw new ConfigError(`append to ${stream}: events must be a non-empty array`);
   }
-  const seen = new Set<string>();
-  const timestamp = now().toISOString();
-  return events.map((raw, i) => {
-    const parsed = NewEventSchema.safeParse(raw);
+  const seen = events.length > 1 ? new Set<string>() : undefined;
+  const timestamp = now ? now().toISOString() : isoNow();
+  const prepared: PreparedEvent[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const parsed = NewEventSchema.safeParse(e);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.length ? issue.path.join('.') : 'event';
       throw new ConfigError(`append to ${stream}: events[${i}].${field}: ${issue.message}`);
     }
-    const e = raw;
     if (!EVENT_TYPE_PATTERN.test(e.type)) throw new ConfigError(`append to ${stream}: events[${i}].type is invalid`);
-    if (seen.has(e.id)) throw new ConfigError(`append to ${stream}: event id ${e.id} appears twice in one append`);
-    seen.add(e.id);
-    const dataJson = toJson(e.data === undefined ? null : e.data, `events[${i}].data`);
-    const metadataJson = toJson(e.metadata ?? {}, `events[${i}].metadata`);
+    if (seen) {
+      if (seen.has(e.id)) throw new ConfigError(`append to ${stream}: event id ${e.id} appears twice in one append`);
+      seen.add(e.id);
+    }
+    const data = e.data === undefined ? null : e.data;
+    const metadata = e.metadata ?? {};
+    const dataJson = toJson(data, `events[${i}].data`);
+    const metadataJson = toJson(metadata, `events[${i}].metadata`);
     const envelope: EventEnvelope = {
       id: e.id,
       type: e.type,
@@ -160,18 +194,19 @@ export function prepareAppend(
       version: firstVersion + i,
       // The caller's objects, not copies: adapters store `dataJson` / `metadataJson`; a backend that keeps
       // objects in memory must copy them itself.
-      data: e.data === undefined ? null : e.data,
-      metadata: e.metadata ?? {},
+      data,
+      metadata,
     };
-    // 256: a generous allowance for the envelope's other fields.
-    const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson) + 256;
-    if (bytes > maxEventBytes) {
+    const p = new Prepared(envelope, dataJson, metadataJson);
+    // A UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when the event may be over the limit.
+    if ((dataJson.length + metadataJson.length) * 3 + ENVELOPE_ALLOWANCE > maxEventBytes && p.bytes > maxEventBytes) {
       throw new ConfigError(
-        `append to ${stream}: events[${i}] is ${bytes} bytes, over this backend's limit of ${maxEventBytes}`,
+        `append to ${stream}: events[${i}] is ${p.bytes} bytes, over this backend's limit of ${maxEventBytes}`,
       );
     }
-    return { envelope, dataJson, metadataJson, bytes };
-  });
+    prepared.push(p);
+  }
+  return prepared;
 }
 
 /** The contract's subscription defaults: `maxDeliver` 5 and `ackWaitMs` 30 s as seed 004, `maxInFlight` 100 as seed 001. */

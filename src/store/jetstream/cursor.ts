@@ -8,6 +8,15 @@
  */
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 
+/**
+ * Messages an ordered consumer pulls ahead of the reader, whatever the page size. Pulled but unread
+ * messages sit in the client (with the socket chunks they point into) and survive young-generation GCs,
+ * so a deep read-ahead makes every scavenge dearer exactly when the reader falls behind. Replaying 100,000
+ * 1 KB events in pages of 10,000 (bench/jetstream-append.ts): 0.80-0.91x a raw ordered consumer with a
+ * 10,000 read-ahead, 0.91-1.0x with 500-2,000.
+ */
+export const READ_AHEAD = 1000;
+
 export class CategoryCursor {
   /** Stream sequence of the next message this cursor will deliver (at least). */
   nextSeq: number;
@@ -30,7 +39,7 @@ export class CategoryCursor {
       filter_subjects: filter,
       ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
     });
-    const messages = await consumer.consume({ max_messages: Math.max(1, Math.min(buffer, 10_000)) });
+    const messages = await consumer.consume({ max_messages: Math.max(1, Math.min(buffer, READ_AHEAD)) });
     return new CategoryCursor(messages, startSeq);
   }
 

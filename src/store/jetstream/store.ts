@@ -53,7 +53,8 @@ import { JS_ERR, apiCode, isNoStreamAnswered, translatePublishError, translateRe
 import { jetStreamNames, type JetStreamNames } from './naming.ts';
 import { parseJetStreamSettings, type JetStreamSettings } from './settings.ts';
 import { openSubscription, type SubscriptionDeps } from './subscription.ts';
-import { CategoryCursor } from './cursor.ts';
+import { CategoryCursor, READ_AHEAD } from './cursor.ts';
+import { encodeEnvelope } from './envelope.ts';
 
 export const VERSION_HEADER = 'Eventbench-Version';
 
@@ -66,8 +67,8 @@ const PROBE_LAST_MSG_ID = `eventbench-dedup-probe-${'x'.repeat(120)}`;
 /** A readAll cursor unused this long is closed (its consumer and buffered messages released). */
 const CURSOR_IDLE_MS = 10_000;
 
-/** Subjects whose (version, seq) hint is kept; the cache is cleared beyond this (it is only a hint). */
-const TIP_CACHE_LIMIT = 200_000;
+/** Streams whose ref and (version, seq) hint are kept; the cache is cleared beyond this (it is only a hint). */
+const REF_CACHE_LIMIT = 200_000;
 
 export interface JetStreamStoreOptions {
   natsUrl?: string;
@@ -85,6 +86,11 @@ interface StreamRef {
   category: string;
   subject: string;
   jsStream: string;
+  /**
+   * The subject's last (version, seq) as this process last saw it: only a hint (the server judges every
+   * append). Kept on the ref so an append costs one map lookup.
+   */
+  tip: Tip | undefined;
 }
 
 /** Parses `2.9.10` / `2.12.0-beta.1` into a comparable triple. */
@@ -145,7 +151,6 @@ class JetStreamStore implements EventStore {
   readonly backend = 'jetstream';
   readonly capabilities: Capabilities;
   readonly serverVersion: string;
-  private readonly tips = new Map<string, Tip>();
   private readonly refs = new Map<string, StreamRef>();
   private readonly streamOfSubject = new Map<string, string>();
   /** One paging cursor per JetStream stream, kept between readAll calls (see cursor.ts). */
@@ -284,26 +289,11 @@ class JetStreamStore implements EventStore {
   // Append
   // -------------------------------------------------------------------------------------------------
 
-  private encode(p: PreparedEvent, version: number): string {
-    const e = p.envelope;
-    const head = JSON.stringify({
-      id: e.id,
-      type: e.type,
-      timestamp: e.timestamp,
-      correlationId: e.correlationId,
-      causationId: e.causationId,
-      aggregateId: e.aggregateId,
-      aggregateType: e.aggregateType,
-      version,
-    });
-    // data / metadata were serialised once by prepareAppend: splice them in rather than stringify again.
-    return `${head.slice(0, -1)},"data":${p.dataJson},"metadata":${p.metadataJson}}`;
-  }
-
   private publishEvent(subject: string, p: PreparedEvent, version: number, expectedSeq: number): Promise<PubAck> {
     const h = headers();
-    h.set(VERSION_HEADER, String(version));
-    return this.js.publish(subject, this.encode(p, version), {
+    // append, not set: the headers are new, so there is nothing to replace (set searches them first).
+    h.append(VERSION_HEADER, String(version));
+    return this.js.publish(subject, encodeEnvelope(p, version), {
       msgID: p.envelope.id,
       headers: h,
       expect: { lastSubjectSequence: expectedSeq },
@@ -330,7 +320,8 @@ class JetStreamStore implements EventStore {
   }
 
   /** The subject's last (version, seq) as the server has it now. */
-  private async readTip(jsStream: string, subject: string): Promise<Tip> {
+  private async readTip(ref: StreamRef): Promise<Tip> {
+    const { jsStream, subject } = ref;
     let msg: StoredMsg | null;
     try {
       msg = await this.jsm.streams.getMessage(jsStream, { last_by_subj: subject });
@@ -349,13 +340,8 @@ class JetStreamStore implements EventStore {
       tip = { version: info.state.subjects?.[subject] ?? 0, seq: msg.seq };
     }
     // Fresh from the server: the best hint for the next append (still only a hint).
-    this.rememberTip(subject, tip);
+    ref.tip = tip;
     return tip;
-  }
-
-  private rememberTip(subject: string, tip: Tip): void {
-    if (this.tips.size >= TIP_CACHE_LIMIT) this.tips.clear();
-    this.tips.set(subject, tip);
   }
 
   /**
@@ -366,8 +352,8 @@ class JetStreamStore implements EventStore {
     let ref = this.refs.get(stream);
     if (!ref) {
       const name = parseStreamName(stream);
-      ref = { category: name.category, subject: this.names.subject(name.category, name.id), jsStream: this.names.categoryStream(name.category) };
-      if (this.refs.size >= TIP_CACHE_LIMIT) this.refs.clear();
+      ref = { category: name.category, subject: this.names.subject(name.category, name.id), jsStream: this.names.categoryStream(name.category), tip: undefined };
+      if (this.refs.size >= REF_CACHE_LIMIT) this.refs.clear();
       this.refs.set(stream, ref);
     }
     return ref;
@@ -375,7 +361,8 @@ class JetStreamStore implements EventStore {
 
   async appendToStream(stream: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     this.ensureOpen();
-    const { category, subject, jsStream } = this.ref(stream);
+    const ref = this.ref(stream);
+    const { category, subject } = ref;
     const expected = checkExpectedVersion(options.expectedVersion);
     // Versions are assigned below, once the server has told us where the stream is; this validates only.
     const prepared = prepareAppend(stream, events, 1, this.capabilities.maxEventBytes);
@@ -399,8 +386,8 @@ class JetStreamStore implements EventStore {
     for (let attempt = 1; attempt <= this.settings.occRetries; attempt++) {
       let tip: Tip = EMPTY_TIP;
       if (!(expected === 'no_stream' || expected === 0)) {
-        const cached = attempt === 1 ? this.tips.get(subject) : undefined;
-        tip = cached && matches(expected, cached) ? cached : await this.readTip(jsStream, subject);
+        const cached = attempt === 1 ? ref.tip : undefined;
+        tip = cached && matches(expected, cached) ? cached : await this.readTip(ref);
         if (!matches(expected, tip)) {
           // The server says the stream is elsewhere; an append already stored (a retry) is still a success.
           if (prepared.length === 1) {
@@ -415,13 +402,13 @@ class JetStreamStore implements EventStore {
       let first: PubAck;
       const atomic = this.capabilities.atomicMultiAppend && prepared.length > 1;
       try {
-        if (atomic) return await this.appendBatch(stream, subject, prepared, tip);
+        if (atomic) return await this.appendBatch(stream, ref, prepared, tip);
         first = await this.publishEvent(subject, prepared[0]!, tip.version + 1, tip.seq);
       } catch (err) {
         if (apiCode(err) === JS_ERR.wrongLastSequence) {
-          this.tips.delete(subject);
+          ref.tip = undefined;
           if (!strict) continue; // `any` / `exists`: another writer won this round; re-read and go again
-          const actual = await this.readTip(jsStream, subject);
+          const actual = await this.readTip(ref);
           // A stale hint with the right version (stream recreated, purged): retry once with the server's seq.
           if (typeof expected === 'number' && actual.version === expected && attempt === 1) continue;
           // Deduplication is checked before the sequence, so a 10071 also says "not a duplicate".
@@ -448,43 +435,44 @@ class JetStreamStore implements EventStore {
           seq = ack.seq;
           positions.push(seq);
         } catch (err) {
-          this.tips.delete(subject);
+          ref.tip = undefined;
           let cause: Error = translatePublishError(err, stream);
           if (apiCode(err) === JS_ERR.wrongLastSequence) {
-            const actual = await this.readTip(jsStream, subject).catch(() => undefined);
+            const actual = await this.readTip(ref).catch(() => undefined);
             cause = new VersionConflictError(stream, tip.version + i, actual?.version ?? -1, { cause: err });
           }
           throw new PartialAppendError(stream, i, prepared.length, positions, { cause });
         }
       }
       const version = tip.version + prepared.length;
-      this.rememberTip(subject, { version, seq });
+      ref.tip = { version, seq };
       return { streamVersion: version, positions, duplicate: false };
     }
-    throw new VersionConflictError(stream, expected, this.tips.get(subject)?.version ?? -1);
+    throw new VersionConflictError(stream, expected, ref.tip?.version ?? -1);
   }
 
   /** nats-server 2.12+: all events in one atomic batch; the first carries the subject-sequence expectation. */
-  private async appendBatch(stream: string, subject: string, prepared: PreparedEvent[], tip: Tip): Promise<AppendResult> {
+  private async appendBatch(stream: string, ref: StreamRef, prepared: PreparedEvent[], tip: Tip): Promise<AppendResult> {
+    const { subject } = ref;
     const hdr = (i: number) => {
       const h = headers();
       h.set(VERSION_HEADER, String(tip.version + i + 1));
       h.set('Nats-Msg-Id', prepared[i]!.envelope.id);
       return h;
     };
-    const batch = await this.js.startBatch(subject, this.encode(prepared[0]!, tip.version + 1), {
+    const batch = await this.js.startBatch(subject, encodeEnvelope(prepared[0]!, tip.version + 1), {
       headers: hdr(0),
       expect: { lastSubjectSequence: tip.seq },
       timeout: this.settings.publishTimeoutMs,
     });
-    for (let i = 1; i < prepared.length - 1; i++) batch.add(subject, this.encode(prepared[i]!, tip.version + i + 1), { headers: hdr(i) });
+    for (let i = 1; i < prepared.length - 1; i++) batch.add(subject, encodeEnvelope(prepared[i]!, tip.version + i + 1), { headers: hdr(i) });
     const last = prepared.length - 1;
-    const ack = await batch.commit(subject, this.encode(prepared[last]!, tip.version + last + 1), {
+    const ack = await batch.commit(subject, encodeEnvelope(prepared[last]!, tip.version + last + 1), {
       headers: hdr(last),
       timeout: this.settings.publishTimeoutMs,
     });
     const version = tip.version + prepared.length;
-    this.rememberTip(subject, { version, seq: ack.seq });
+    ref.tip = { version, seq: ack.seq };
     const positions = prepared.map((_, i) => ack.seq - last + i);
     return { streamVersion: version, positions, duplicate: ack.duplicate ?? false };
   }
@@ -511,8 +499,7 @@ class JetStreamStore implements EventStore {
 
   async streamVersion(stream: string): Promise<number> {
     this.ensureOpen();
-    const { jsStream, subject } = this.ref(stream);
-    return (await this.readTip(jsStream, subject)).version;
+    return (await this.readTip(this.ref(stream))).version;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -524,7 +511,7 @@ class JetStreamStore implements EventStore {
     let stream = this.streamOfSubject.get(msg.subject);
     if (stream === undefined) {
       stream = this.names.streamOfSubject(msg.subject) ?? msg.subject;
-      if (this.streamOfSubject.size >= TIP_CACHE_LIMIT) this.streamOfSubject.clear();
+      if (this.streamOfSubject.size >= REF_CACHE_LIMIT) this.streamOfSubject.clear();
       this.streamOfSubject.set(msg.subject, stream);
     }
     event.stream = stream;
@@ -544,7 +531,7 @@ class JetStreamStore implements EventStore {
         filter_subjects: filter,
         ...(startSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : { deliver_policy: DeliverPolicy.All }),
       });
-      const it = await consumer.consume({ max_messages: Math.max(1, Math.min(batch, 10_000)) });
+      const it = await consumer.consume({ max_messages: Math.max(1, Math.min(batch, READ_AHEAD)) });
       iter = it;
       // Messages removed by limits between "what is there" and the read would leave us waiting forever:
       // stop when nothing arrived for a whole readIdleMs. (A counter and one interval, not a timer re-armed
@@ -570,14 +557,15 @@ class JetStreamStore implements EventStore {
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     this.ensureOpen();
-    const { jsStream, subject } = this.ref(stream);
+    const ref = this.ref(stream);
+    const { jsStream, subject } = ref;
     const limit = checkLimit(options.limit);
     const direction = options.direction ?? 'forward';
     if (direction !== 'forward' && direction !== 'backward') throw new ConfigError(`readStream ${stream}: direction must be "forward" or "backward"`);
     if (options.fromVersion !== undefined && (!Number.isSafeInteger(options.fromVersion) || options.fromVersion < 0)) {
       throw new ConfigError(`readStream ${stream}: fromVersion must be an integer >= 0`);
     }
-    const tip = await this.readTip(jsStream, subject);
+    const tip = await this.readTip(ref);
     if (tip.version === 0 || limit === 0) return [];
     const out: RecordedEvent[] = [];
     if (direction === 'forward') {
