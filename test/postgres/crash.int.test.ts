@@ -4,7 +4,7 @@
  * one statement, so the first batch (acknowledged before the kill) is not redelivered; the second batch's
  * claim expires after ack wait and a new consumer gets the whole range again, so nothing is lost; events of
  * that batch the dead process had already handled run again (at-least-once) but event_log holds exactly
- * one `success` row per event (unique index).
+ * one `success` row per event (an acknowledgement counts only under the claim's current lease).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
