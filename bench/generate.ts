@@ -19,6 +19,7 @@
  *
  * Results: results/generate/<timestamp>.json and .md, with the environment.
  */
+import { loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
@@ -258,7 +259,7 @@ const result = {
     designReferenceEventsPerSec: REFERENCE,
     goClientEventsPerSec: GO_REFERENCE,
     target: '>= 10x the reference',
-    note: 'machine shared with other engineers running tests at the same time; ratios are within this run',
+    note: `load average (1, 5, 15 min) at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ratios are within this run`,
   },
   results: rows,
 };
@@ -269,7 +270,7 @@ writeFileSync(`${args.out}/${stamp}.json`, `${JSON.stringify(result, null, 2)}\n
 const md: string[] = [
   `# generate: generation + serialisation, one core (${createdAt})`,
   '',
-  `Machine: ${env.machine.cores} cores ${env.machine.cpuModel}, load average ${env.machine.loadAverage.join(' ')} (shared), node ${env.node.version}, git ${env.git.revision?.slice(0, 12) ?? '-'}${env.git.dirty ? ' (dirty)' : ''}.`,
+  `Machine: ${env.machine.cores} cores ${env.machine.cpuModel}, load average at start ${env.machine.loadAverage.join(' ')}, node ${env.node.version}, git ${env.git.revision?.slice(0, 12) ?? '-'}${env.git.dirty ? ' (dirty)' : ''}.`,
   `Median of ${ROUNDS} rounds of ${SECONDS} s per workload, rounds interleaved. Reference: ${Math.round(reference).toLocaleString('en')} events/s (${result.settings.referenceSource}). For scale: DESIGN.md's unloaded figure is ${REFERENCE.toLocaleString('en')}/s, the Go client ${GO_REFERENCE.toLocaleString('en')}/s.`,
   '',
   '| workload | events/s (median) | min-max | bytes/event | MB/s | x reference (events/s) | x reference (MB/s) | x Go client | >= 10x (events/s) |',

@@ -13,6 +13,7 @@
  *
  * Results: results/harness/<timestamp>.json and .md, with the environment.
  */
+import { loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Counter, Histogram, Registry } from 'prom-client';
@@ -200,7 +201,7 @@ async function main(): Promise<void> {
     },
     micro,
     notes: [
-      `Shared machine: ${environment.machine.cores} cores also used by other engineers' builds and tests (load average at start ${environment.machine.loadAverage.join(' ')}); compare ratios within this run, not absolute numbers across runs.`,
+      `${environment.machine.cores} cores, load average (1, 5, 15 min) at start ${environment.machine.loadAverage.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; compare ratios within this run, not absolute numbers across runs.`,
       'Costs are medians of per-round on/off ratios (each round runs both back to back, order alternating); a negative cost is noise. The verdict uses CPU time per append (steadier than wall-clock throughput when other processes compete for the cores).',
     ],
   };

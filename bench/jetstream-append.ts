@@ -17,6 +17,7 @@
  * managed nats-server in a temp dir (removed afterwards). Streams created on an external server are
  * deleted at the end.
  */
+import { loadavg } from 'node:os';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -455,7 +456,7 @@ async function main(): Promise<void> {
   }
   const out = {
     benchmark: 'jetstream-append',
-    note: 'shared 2-core machine (other engineers ran tests at the same time): compare ratios within this run; best round of each kind',
+    note: `load average (1, 5, 15 min) at start ${environment.machine.loadAverage.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; 2 cores shared by the clients and the server: compare ratios within this run; best round of each kind`,
     options: { events: Number(args.events), subjects: Number(args.subjects), window: Number(args.window), workers, rounds, bytes: Number(args.bytes), replayEvents: Number(args['replay-events']), page: Number(args.page) },
     server: { external, natsUrl: external ? natsUrl : 'managed', storage: 'file', replicas: 1, sync: 'nats-server 2.9 has no sync_interval: a publish ack means in server memory; the file store is flushed in the background' },
     environment,

@@ -16,6 +16,7 @@
  * synchronous_commit, cores, node, git). Server: --pg-url / PG_URL, else a managed one (--pg-bin
  * embedded = PG 18, system = the installed PG 15).
  */
+import { loadavg } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -493,7 +494,7 @@ async function main(): Promise<void> {
     options: { ...(args['notify-interval-ms'] !== undefined ? { notifyIntervalMs: Number(args['notify-interval-ms']) } : {}), durationSecondsPerRound: DURATION_MS / 1000, rounds: ROUNDS, writers: WRITERS, streams: STREAMS, batchWriters: BATCH_WRITERS, catchUpEvents: CATCHUP_EVENTS },
     serverVersion: environment.postgres?.version,
     managedServer: Boolean(servers.postgres),
-    sharedMachine: 'yes: other engineers run tests and benchmarks on the same 2 cores; ratios are measured in the same run, alternating rounds',
+    load: `load average (1, 5, 15 min) at start ${environment.machine.loadAverage.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; client and server share the cores; ratios are measured in the same run, alternating rounds`,
     environment,
     ...(serverInfo ? { serverSettings: serverInfo } : {}),
     results,
@@ -506,14 +507,14 @@ async function main(): Promise<void> {
   process.stderr.write(`wrote ${base}.json and ${base}.md\n`);
 }
 
-function markdown(out: { serverVersion?: string; managedServer: boolean; environment: Awaited<ReturnType<typeof captureEnvironment>>; results: Record<string, unknown>; options: Record<string, number> }): string {
+function markdown(out: { serverVersion?: string; managedServer: boolean; load: string; environment: Awaited<ReturnType<typeof captureEnvironment>>; results: Record<string, unknown>; options: Record<string, number> }): string {
   const r = out.results as Record<string, Record<string, unknown> & { ratio: number; target: number }>;
   const env = out.environment;
   const lines = [
     `# PostgreSQL adapter vs raw pg (${new Date().toISOString()})`,
     '',
     `PostgreSQL ${out.serverVersion} (${out.managedServer ? 'managed' : 'external'}), fsync ${env.postgres?.settings.fsync ?? '?'}, synchronous_commit ${env.postgres?.settings.synchronous_commit ?? '?'}; ` +
-      `${env.machine.cores} cores shared with other engineers' work; node ${env.node.version}; git ${env.git.revision?.slice(0, 12) ?? '?'}${env.git.dirty ? ' (dirty)' : ''}.`,
+      `${env.machine.cores} cores (${out.load}); node ${env.node.version}; git ${env.git.revision?.slice(0, 12) ?? '?'}${env.git.dirty ? ' (dirty)' : ''}.`,
     `Options: ${JSON.stringify(out.options)}`,
     '',
     '| measurement | adapter | raw | ratio | target | adapter p50 / p99 ms | raw p50 / p99 ms |',
