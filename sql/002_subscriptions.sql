@@ -30,10 +30,6 @@ CREATE TABLE {{schema}}.subscription_claims (
   from_position       bigint      NOT NULL,
   to_transaction_id   xid8        NOT NULL,
   to_position         bigint      NOT NULL,
-  -- Bounds of the positions inside the range: redundant, but the planner cannot estimate a range of row
-  -- comparisons and picked a sequential scan of the whole table for it (measured at 1M events).
-  min_position        bigint      NOT NULL,
-  max_position        bigint      NOT NULL,
   events              integer     NOT NULL,
   owner               text        NOT NULL,
   -- Counts hand-outs of this range. An acknowledgement names the lease it got and does nothing when the
@@ -83,7 +79,7 @@ CREATE FUNCTION {{schema}}.claim_events(p_subscription text, p_owner text, p_lim
 RETURNS TABLE (
   claim_id bigint, lease integer, redelivery boolean, pending boolean, category text,
   from_transaction_id xid8, from_position bigint, to_transaction_id xid8, to_position bigint,
-  min_position bigint, max_position bigint, events integer)
+  events integer)
 -- Custom plans always: `v_sub.category IS NULL OR ...` must fold away, or a generic plan may walk the
 -- wrong index.
 LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $fn$
@@ -94,8 +90,6 @@ DECLARE
   v_xmin  xid8;
   v_to_transaction_id xid8;
   v_to_position bigint;
-  v_min_position bigint;
-  v_max_position bigint;
   v_count integer;
   v_id    bigint;
   v_wait  interval := make_interval(secs => p_ack_wait_ms / 1000.0);
@@ -120,7 +114,7 @@ BEGIN
        SET owner = p_owner, lease = c.lease + 1, claimed_at = clock_timestamp(), expires_at = clock_timestamp() + v_wait
      WHERE c.id = v_claim.id;
     RETURN QUERY SELECT v_claim.id, v_claim.lease + 1, true, false, v_sub.category, v_claim.from_transaction_id, v_claim.from_position,
-                        v_claim.to_transaction_id, v_claim.to_position, v_claim.min_position, v_claim.max_position,
+                        v_claim.to_transaction_id, v_claim.to_position,
                         v_claim.events;
     RETURN;
   END IF;
@@ -128,10 +122,9 @@ BEGIN
   -- 2. New events after the frontier, only from transactions older than every running one: a
   -- transaction still running may hold a lower position than rows we can already see.
   v_xmin := pg_snapshot_xmin(pg_current_snapshot());
-  SELECT b.transaction_id, b.position, b.n, b.min_position, b.max_position
-    INTO v_to_transaction_id, v_to_position, v_count, v_min_position, v_max_position
-    FROM (SELECT e.transaction_id, e.position, row_number() OVER (ORDER BY e.transaction_id, e.position) AS n,
-                 min(e.position) OVER () AS min_position, max(e.position) OVER () AS max_position
+  SELECT b.transaction_id, b.position, b.n
+    INTO v_to_transaction_id, v_to_position, v_count
+    FROM (SELECT e.transaction_id, e.position, row_number() OVER (ORDER BY e.transaction_id, e.position) AS n
             FROM (SELECT e.transaction_id, e.position FROM {{schema}}.events e
                    WHERE (e.transaction_id, e.position) > (v_sub.transaction_id, v_sub.position)
                      AND e.transaction_id < v_xmin
@@ -145,20 +138,18 @@ BEGIN
                WHERE e.transaction_id >= v_xmin
                  AND (e.transaction_id, e.position) > (v_sub.transaction_id, v_sub.position)
                  AND (v_sub.category IS NULL OR e.category = v_sub.category)),
-      v_sub.category, NULL::xid8, NULL::bigint, NULL::xid8, NULL::bigint, NULL::bigint, NULL::bigint, 0;
+      v_sub.category, NULL::xid8, NULL::bigint, NULL::xid8, NULL::bigint, 0;
     RETURN;
   END IF;
   INSERT INTO {{schema}}.subscription_claims
-         (subscription, from_transaction_id, from_position, to_transaction_id, to_position, min_position, max_position,
-          events, owner, expires_at)
-  VALUES (p_subscription, v_sub.transaction_id, v_sub.position, v_to_transaction_id, v_to_position, v_min_position,
-          v_max_position, v_count, p_owner,
+         (subscription, from_transaction_id, from_position, to_transaction_id, to_position, events, owner, expires_at)
+  VALUES (p_subscription, v_sub.transaction_id, v_sub.position, v_to_transaction_id, v_to_position, v_count, p_owner,
           clock_timestamp() + v_wait)
   RETURNING id INTO v_id;
   UPDATE {{schema}}.subscriptions s
      SET transaction_id = v_to_transaction_id, position = v_to_position, updated_at = now()
    WHERE s.name = p_subscription;
   RETURN QUERY SELECT v_id, 1, false, false, v_sub.category, v_sub.transaction_id, v_sub.position,
-                      v_to_transaction_id, v_to_position, v_min_position, v_max_position, v_count;
+                      v_to_transaction_id, v_to_position, v_count;
 END
 $fn$;

@@ -62,8 +62,6 @@ export interface SubscriptionClaimsTable {
   from_position: number;
   to_transaction_id: string;
   to_position: number;
-  min_position: number;
-  max_position: number;
   events: number;
   owner: string;
   /** Hand-outs of this range; an acknowledgement counts only under the current one. */

@@ -77,7 +77,7 @@ type Claimed = { batch: Batch } | { batch: undefined; pending: boolean };
 /** What claim_events returns: the claimed range (from, to] in (transaction_id, position) order. */
 type ClaimInfo = Pick<
   Selectable<SubscriptionClaimsTable>,
-  'from_transaction_id' | 'from_position' | 'to_transaction_id' | 'to_position' | 'min_position' | 'max_position' | 'events'
+  'from_transaction_id' | 'from_position' | 'to_transaction_id' | 'to_position' | 'events'
 > & {
   /** NULL when there was nothing to claim. */
   claim_id: number | null;
