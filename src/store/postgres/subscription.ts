@@ -22,7 +22,12 @@
  * killed mid-batch leaves its claim to expire and no success rows, the next consumer redelivers the
  * range. The statement counts only under the claim's current lease (sql/002): a consumer too slow for
  * ack wait, whose range was handed out again, writes nothing, so event_log holds one success row per
- * event, and a redelivered range never holds an event already logged as success. Handler side effects outside this database are at-least-once (they may run again after a crash).
+ * event, and a redelivered range never holds an event already logged as success. Handler side effects
+ * outside this database are at-least-once (they may run again after a crash).
+ *
+ * Catching up (full batches, a fast handler), READ_AHEAD more batches are claimed (one after another, so
+ * ranges stay in order) and read (in parallel) while one is handled, and a batch's acknowledgement runs
+ * while the next one is handled.
  *
  * Failures: each failed delivery writes a `failed` row at once (so delivery counts survive a crash); the
  * consumer retries after backoffMs[attempt-1] (last value repeats) in order; at maxDeliver the event goes
