@@ -93,12 +93,6 @@ type ClaimInfo = Pick<
   category: string | null;
 };
 
-/** Where a row sits in the (transaction_id, position) order. */
-interface Key {
-  transaction_id: string;
-  position: number;
-}
-
 /**
  * How far a batch got, and all its acknowledgement needs: its first `done` rows need no more work. Kept
  * apart from the rows, which are dropped one by one as they are handled.
@@ -107,8 +101,9 @@ interface Progress {
   claimId: number;
   lease: number;
   done: number;
-  /** The last done row: a partial batch is given back from there. */
-  last?: Key;
+  /** The last done row's (transaction_id, position): a partial batch is given back from there (null: none done). */
+  lastTransactionId: string | null;
+  lastPosition: number | null;
   /** The success rows to log (dead-lettered events and those logged before are not among them). */
   success: { eventIds: string[]; positions: number[]; attempts: number[] };
   /** When the first undone row may be retried (0: now). */
@@ -307,7 +302,7 @@ export async function startSubscription(
       await deps.pool.query({ ...ACK, values });
       return;
     }
-    values.push(ack.last?.transaction_id ?? null, ack.last?.position ?? null, ack.done, ack.retryAt / 1000);
+    values.push(ack.lastTransactionId, ack.lastPosition, ack.done, ack.retryAt / 1000);
     await deps.pool.query({ ...GIVE_BACK, values });
   }
 
@@ -318,7 +313,7 @@ export async function startSubscription(
    */
   async function handleBatch(batch: Batch): Promise<boolean> {
     const success: Progress['success'] = { eventIds: [], positions: [], attempts: [] };
-    const progress: Progress = { claimId: batch.claimId, lease: batch.lease, done: 0, success, retryAt: 0 };
+    const progress: Progress = { claimId: batch.claimId, lease: batch.lease, done: 0, lastTransactionId: null, lastPosition: null, success, retryAt: 0 };
     current = progress;
     /** `attempt` of the success, or undefined: logged already (dead letter, or before). */
     const markDone = (row: ClaimRow, attempt?: number) => {
@@ -327,7 +322,8 @@ export async function startSubscription(
         success.positions.push(row.position);
         success.attempts.push(attempt);
       }
-      progress.last = { transaction_id: row.transaction_id, position: row.position };
+      progress.lastTransactionId = row.transaction_id; // two fields, not an object per event
+      progress.lastPosition = row.position;
       progress.done++;
     };
     const prior = batch.redelivery ? await history(batch.rows) : undefined;
