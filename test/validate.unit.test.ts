@@ -2,14 +2,15 @@
  * The input checks every backend runs before touching a server (src/core/validate.ts): bad input is a
  * ConfigError that names the field, and a batch is accepted whole or not at all.
  */
-import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/core/event-store.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError, NewEventSchema } from '../src/core/event-store.ts';
 import {
   checkCategory,
   checkExpectedVersion,
   checkSubscriptionName,
   parseStreamName,
   prepareAppend,
+  prepareEvents,
   toJson,
 } from '../src/core/validate.ts';
 
@@ -132,5 +133,72 @@ describe('prepareAppend', () => {
     expect(() => prepareAppend('case-1', [big], 1, 2000)).toThrow(ConfigError);
     expect(() => prepareAppend('case-1', [big], 1, 2000)).toThrow(/2260 bytes.*limit of 2000/);
     expect(prepareAppend('case-1', [big], 1, 2260)).toHaveLength(1);
+  });
+
+  it('accepts exactly the events NewEventSchema accepts, and asks zod only about the others', () => {
+    class Custom {
+      id = 'c1';
+      type = 'case.intake';
+      data = {};
+    }
+    const withGetter = Object.defineProperty({ type: 'case.intake', data: 1 }, 'id', { get: () => 'g1', enumerable: true });
+    const cases: unknown[] = [
+      { id: 'a', type: 'case.intake', data: { x: 1 } },
+      { id: 'x'.repeat(128), type: 'a.b.c.d.e.f.g.h', data: undefined },
+      { id: 'a', type: 'case.intake', data: 1, timestamp: 't', correlationId: 'c', causationId: 'd', aggregateId: 'e', aggregateType: 'f'.repeat(64) },
+      { id: 'a', type: 'case.intake', data: 1, metadata: { k: 'v' } },
+      { id: 'a', type: 'case.intake', data: 1, correlationId: undefined, metadata: undefined },
+      new Custom(),
+      withGetter,
+      { id: '', type: 'case.intake', data: 1 },
+      { id: 'x'.repeat(129), type: 'case.intake', data: 1 },
+      { id: 1, type: 'case.intake', data: 1 },
+      { type: 'case.intake', data: 1 },
+      { id: 'a', type: 'case.intake' },
+      Object.assign(Object.create({ data: 1 }), { id: 'a', type: 'case.intake' }),
+      Object.assign(() => 1, { id: 'a', type: 'case.intake', data: 1 }),
+      { id: 'a', type: 'Case Intake', data: 1 },
+      { id: 'a', type: 'a.b.c.d.e.f.g.h.i', data: 1 },
+      { id: 'a', type: 7, data: 1 },
+      { id: 'a', type: 'case.intake', data: 1, timestamp: '' },
+      { id: 'a', type: 'case.intake', data: 1, correlationId: '' },
+      { id: 'a', type: 'case.intake', data: 1, causationId: 'x'.repeat(129) },
+      { id: 'a', type: 'case.intake', data: 1, aggregateId: null },
+      { id: 'a', type: 'case.intake', data: 1, aggregateType: 'f'.repeat(65) },
+      { id: 'a', type: 'case.intake', data: 1, metadata: null },
+      { id: 'a', type: 'case.intake', data: 1, metadata: [] },
+      { id: 'a', type: 'case.intake', data: 1, metadata: new Map() },
+      { id: 'a', type: 'case.intake', data: 1, metadata: { [Symbol('s')]: 1 } },
+      ['a', 'case.intake'],
+      null,
+      'event',
+    ];
+    for (const e of cases) {
+      const schemaSays = NewEventSchema.safeParse(e).success;
+      let accepted = true;
+      try {
+        prepareAppend('case-1', [e as never], 1, 1e6);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        accepted = false;
+      }
+      expect({ e, accepted }).toEqual({ e, accepted: schemaSays });
+    }
+    // A plain valid event (every append's case) is checked without zod: its parse is ~400 bytes of garbage.
+    const parse = vi.spyOn(NewEventSchema, 'safeParse');
+    try {
+      prepareAppend('case-1', [{ id: 'fast', type: 'case.intake', data: { a: 1 }, correlationId: 'c' }], 1, 1e6);
+      expect(parse).not.toHaveBeenCalled();
+      expect(() => prepareAppend('case-1', [{ id: '', type: 'case.intake', data: {} }], 1, 1e6)).toThrow(/events\[0\]\.id/);
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('prepareEvents takes a parsed stream name and builds the same envelopes', () => {
+    const events = [{ id: 'e1', type: 'case.intake', data: { a: 1 } }];
+    const fixed = () => new Date('2026-11-25T10:00:00.000Z');
+    expect(prepareEvents(parseStreamName('case-9'), events, 3, 1e6, fixed)).toEqual(prepareAppend('case-9', events, 3, 1e6, fixed));
   });
 });
