@@ -64,6 +64,21 @@ describe('JetStream adapter', () => {
     expect(stored?.json<{ version: number; aggregateId: string }>()).toMatchObject({ version: 2, aggregateId: '42' });
   });
 
+  it('ids nats.js would trim or refuse in a header get its own headers, and its verdict', async () => {
+    const store = await open();
+    const category = uniqueName('ids');
+    const s = `${category}-1`;
+    // A line break would end the header: refused, nothing stored.
+    await expect(store.appendToStream(s, [ev('bad\r\nid')])).rejects.toThrow();
+    expect(await store.streamVersion(s)).toBe(0);
+    // Surrounding blanks are trimmed from the msg id by nats.js; a retry is still recognised.
+    const r = await store.appendToStream(s, [ev(' padded ')]);
+    expect(await store.appendToStream(s, [ev(' padded ')])).toEqual({ streamVersion: 1, positions: r.positions, duplicate: true });
+    const stored = await jsm.streams.getMessage(names.categoryStream(category), { seq: r.positions[0]! });
+    expect(stored?.header?.get('Nats-Msg-Id')).toBe('padded');
+    expect(stored?.json<{ id: string }>().id).toBe(' padded ');
+  });
+
   it('the version cache is only a hint: another process moving the stream, or a purge, is judged by the server', async () => {
     const [a, b] = [await open(), await open()];
     const s = `${uniqueName('hint')}-1`;

@@ -3,31 +3,14 @@
  * JSON prepareAppend already made (never serialised twice).
  */
 import type { PreparedEvent } from '../../core/validate.ts';
+import { SLAB_MAX_MESSAGE, back, begin, end, put, putBytes } from './slab.ts';
 
-const SLAB_BYTES = 256 * 1024;
 const encoder = new TextEncoder();
-let slab = new Uint8Array(SLAB_BYTES);
-let used = 0;
-
-/**
- * UTF-8 bytes of `text`, cut from a shared slab. Handed a string, nats.js encodes every payload into a new
- * ArrayBuffer: measured at about twice the CPU of this, plus the garbage. A region is never written twice
- * (a full slab is replaced, and freed once no payload cut from it is referenced), so a payload nats.js
- * still holds, e.g. buffered during a reconnect, stays intact.
- */
-function utf8(text: string): Uint8Array {
-  // A UTF-16 unit is at most 3 UTF-8 bytes; large events get their own buffer.
-  const max = text.length * 3;
-  if (max > SLAB_BYTES / 8) return encoder.encode(text);
-  if (used + max > SLAB_BYTES) {
-    slab = new Uint8Array(SLAB_BYTES);
-    used = 0;
-  }
-  const { written } = encoder.encodeInto(text, slab.subarray(used));
-  const bytes = slab.subarray(used, used + written);
-  used += written;
-  return bytes;
-}
+const DATA_KEY = encoder.encode(',"data":');
+const METADATA_KEY = encoder.encode(',"metadata":');
+/** The usual tail: no metadata. */
+const EMPTY_METADATA_TAIL = encoder.encode(',"metadata":{}}');
+const CLOSE = encoder.encode('}');
 
 /** The message body of `p` stored as version `version`. */
 export function encodeEnvelope(p: PreparedEvent, version: number): Uint8Array {
@@ -42,5 +25,21 @@ export function encodeEnvelope(p: PreparedEvent, version: number): Uint8Array {
     aggregateType: e.aggregateType,
     version,
   });
-  return utf8(`${head.slice(0, -1)},"data":${p.dataJson},"metadata":${p.metadataJson}}`);
+  // 3 bytes at most per UTF-16 unit, plus the two ASCII keys and the closing brace.
+  const max = (head.length + p.dataJson.length + p.metadataJson.length) * 3 + 32;
+  if (max > SLAB_MAX_MESSAGE) return encoder.encode(`${head.slice(0, -1)},"data":${p.dataJson},"metadata":${p.metadataJson}}`);
+  // Written piece by piece: concatenating first would copy the ~1 kB of JSON into a new string per append.
+  begin(max);
+  put(head);
+  back(1); // the head's closing brace: data and metadata follow
+  putBytes(DATA_KEY);
+  put(p.dataJson);
+  if (p.metadataJson === '{}') {
+    putBytes(EMPTY_METADATA_TAIL);
+  } else {
+    putBytes(METADATA_KEY);
+    put(p.metadataJson);
+    putBytes(CLOSE);
+  }
+  return end();
 }

@@ -47,7 +47,7 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '../../core/event-store.ts';
-import { checkCategory, checkExpectedVersion, checkSubscriptionName, parseStreamName, prepareAppend, type PreparedEvent } from '../../core/validate.ts';
+import { checkCategory, checkExpectedVersion, checkSubscriptionName, parseStreamName, prepareEvents, type PreparedEvent, type StreamName } from '../../core/validate.ts';
 import { subjectToken } from '../../core/subjects.ts';
 import { JS_ERR, apiCode, isNoStreamAnswered, translatePublishError, translateReadError } from './errors.ts';
 import { jetStreamNames, type JetStreamNames } from './naming.ts';
@@ -55,8 +55,9 @@ import { parseJetStreamSettings, type JetStreamSettings } from './settings.ts';
 import { openSubscription, type SubscriptionDeps } from './subscription.ts';
 import { CategoryCursor, READ_AHEAD } from './cursor.ts';
 import { encodeEnvelope } from './envelope.ts';
+import { AppendHeaders, VERSION_HEADER, verbatimHeaderValue } from './publish-headers.ts';
 
-export const VERSION_HEADER = 'Eventbench-Version';
+export { VERSION_HEADER };
 
 /**
  * `Nats-Expected-Last-Msg-Id` value of a dedup probe: longer than any event id (the envelope caps ids at
@@ -83,6 +84,8 @@ interface Tip {
 const EMPTY_TIP: Tip = { version: 0, seq: 0 };
 
 interface StreamRef {
+  /** The contract stream name, validated and split. */
+  name: StreamName;
   category: string;
   subject: string;
   jsStream: string;
@@ -290,6 +293,14 @@ class JetStreamStore implements EventStore {
   // -------------------------------------------------------------------------------------------------
 
   private publishEvent(subject: string, p: PreparedEvent, version: number, expectedSeq: number): Promise<PubAck> {
+    const id = p.envelope.id;
+    if (verbatimHeaderValue(id)) {
+      return this.js.publish(subject, encodeEnvelope(p, version), {
+        headers: new AppendHeaders(version, id, expectedSeq),
+        timeout: this.settings.publishTimeoutMs,
+      });
+    }
+    // An id nats.js trims or refuses: its own headers, so its verdict and its msg id.
     const h = headers();
     // append, not set: the headers are new, so there is nothing to replace (set searches them first).
     h.append(VERSION_HEADER, String(version));
@@ -352,7 +363,7 @@ class JetStreamStore implements EventStore {
     let ref = this.refs.get(stream);
     if (!ref) {
       const name = parseStreamName(stream);
-      ref = { category: name.category, subject: this.names.subject(name.category, name.id), jsStream: this.names.categoryStream(name.category), tip: undefined };
+      ref = { name, category: name.category, subject: this.names.subject(name.category, name.id), jsStream: this.names.categoryStream(name.category), tip: undefined };
       if (this.refs.size >= REF_CACHE_LIMIT) this.refs.clear();
       this.refs.set(stream, ref);
     }
@@ -365,7 +376,7 @@ class JetStreamStore implements EventStore {
     const { category, subject } = ref;
     const expected = checkExpectedVersion(options.expectedVersion);
     // Versions are assigned below, once the server has told us where the stream is; this validates only.
-    const prepared = prepareAppend(stream, events, 1, this.capabilities.maxEventBytes);
+    const prepared = prepareEvents(ref.name, events, 1, this.capabilities.maxEventBytes);
     if (options.requireAtomic && prepared.length > 1 && !this.capabilities.atomicMultiAppend) {
       throw new CapabilityError(
         'atomicMultiAppend',
