@@ -40,7 +40,11 @@ it('a handler failing while the server goes down and comes back: the subscriptio
     { backoffMs: [300], maxDeliver: 1000, ackWaitMs: 2_000 },
   );
   try {
-    await waitFor('a first failed delivery', () => attempts.length >= 1);
+    // Logged, so that the kill below hits the retry, not the first failure's own log write.
+    await waitFor('a first failed delivery, logged', async () => {
+      const { rows } = await store.pool.query(`SELECT count(*)::int AS n FROM "${store.schema}".event_log WHERE outcome = 'failed'`);
+      return attempts.length >= 1 && rows[0].n >= 1;
+    });
     // The failure of the next delivery cannot be logged: the server is gone.
     await server.kill();
     await waitFor('a delivery while the server is down', () => attempts.length >= 2, 10_000);

@@ -54,6 +54,11 @@ export function createPool(settings: PoolSettings): pg.Pool {
   // An idle client whose server went away emits here; the next checkout reconnects. Without a listener
   // the process would crash on a server restart (chaos scenarios do exactly that).
   pool.on('error', () => {});
+  // A checked-out client has no pool listener: when the server dies under a statement kysely is running
+  // (it holds the client between checkout and release), pg rejects the statement AND emits 'error' on the
+  // client, which crashed the process (seen in test/postgres/outage.int.test.ts). The rejection is what
+  // callers handle; the event is dropped.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -237,7 +237,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
                  pg_total_relation_size(${`${schema}.events`}::regclass) AS events_bytes,
                  pg_total_relation_size(${`${schema}.outbox`}::regclass) AS outbox_bytes,
                  pg_total_relation_size(${`${schema}.streams`}::regclass) AS streams_bytes,
-                 pg_total_relation_size(${`${schema}.event_log`}::regclass) AS event_log_bytes`.execute(db);
+                 pg_total_relation_size(${`${schema}.event_log_entries`}::regclass)
+                   + pg_total_relation_size(${`${schema}.event_log_ranges`}::regclass) AS event_log_bytes`.execute(db);
         const r = rows[0]!;
         // WAL is server-wide: other sessions' writes on the same server count too.
         const wal = walAtOpen

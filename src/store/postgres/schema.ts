@@ -72,6 +72,31 @@ export interface SubscriptionClaimsTable {
 
 export type Outcome = 'success' | 'failed' | 'dead';
 
+/** `event_log` is a view (sql/002): these two tables hold its rows. */
+export interface EventLogEntriesTable {
+  subscription: string;
+  event_id: string;
+  position: number;
+  outcome: 'failed' | 'dead';
+  attempts: number;
+  processed_at: Generated<Timestamp>;
+  error: string | null;
+}
+
+export interface EventLogRangesTable {
+  subscription: string;
+  category: string | null;
+  from_transaction_id: string;
+  from_position: number;
+  to_transaction_id: string;
+  to_position: number;
+  retried_positions: Generated<number[]>;
+  retried_attempts: Generated<number[]>;
+  skipped_positions: Generated<number[]>;
+  processed_at: Generated<Timestamp>;
+}
+
+/** The view: one row per outcome of a delivery. */
 export interface EventLogTable {
   subscription: string;
   event_id: string;
@@ -106,6 +131,8 @@ export interface Database {
   subscriptions: SubscriptionsTable;
   subscription_claims: SubscriptionClaimsTable;
   event_log: EventLogTable;
+  event_log_entries: EventLogEntriesTable;
+  event_log_ranges: EventLogRangesTable;
   dead_letters: DeadLettersTable;
   eventbench_migrations: MigrationsTable;
 }
