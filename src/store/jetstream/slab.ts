@@ -18,6 +18,8 @@ let start = 0;
  * `put` / `back` / `end` follow synchronously: there is one message open at a time.
  */
 export function begin(maxBytes: number): void {
+  // A message cut short would be sent silently: callers encode larger ones on their own.
+  if (maxBytes > SLAB_MAX_MESSAGE) throw new RangeError(`slab message of up to ${maxBytes} bytes, limit ${SLAB_MAX_MESSAGE}`);
   if (used + maxBytes > SLAB_BYTES) {
     slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
     used = 0;
