@@ -142,7 +142,7 @@ interface Progress {
   retryAt: number;
 }
 
-/** Batches claimed and read ahead while one is handled, when catching up (300k-event catch-up on a busy machine: 1 ahead 92k-103k events/s, 2 ahead 125k-155k, 3 no better). */
+/** Pages claimed and read ahead while one is handled, when catching up (300k-event catch-up, quiet machine: 1 ahead 198k-206k events/s, 2 ahead 207k-224k, 3 213k-224k). */
 const READ_AHEAD = 2;
 
 /** Handled pages waiting for their acknowledgement before the loop waits for it. */
@@ -163,8 +163,12 @@ function mergeProgress(pages: Progress[]): Progress {
   };
 }
 
-/** Pages per claim when catching up: the claim's fixed server cost (~0.4 ms) is paid once per this many batches. */
-const CLAIM_PAGES = 4;
+/**
+ * Pages per claim when catching up: the claim's fixed server cost (~0.4 ms) is paid once per this many
+ * pages. 1M-event catch-up vs the raw loop, quiet machine: 4 pages 0.77x and 0.81x (two runs), 8 pages
+ * 0.82x-0.85x (three runs), 16 pages 0.87x (one run).
+ */
+const CLAIM_PAGES = 8;
 
 /** First retry after an empty claim that saw committed-but-not-yet-safe rows (an older transaction still running). */
 const PENDING_RETRY_MS = 10;
@@ -469,7 +473,9 @@ export async function startSubscription(
       for (let attempt = (h?.failed ?? 0) + 1; ; attempt++) {
         if (stopping) return false;
         try {
-          await handler(event, { subscription: name, attempt });
+          // A synchronous handler's result is not awaited: a microtask per event is measurable at 200k events/s.
+          const handled = handler(event, { subscription: name, attempt });
+          if (handled !== undefined) await handled;
           if (abandoned) return false;
           markDone(row, attempt);
           break;
