@@ -195,7 +195,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async subscribe(name: string, handler: EventHandler, subscriptionOptions?: SubscriptionOptions): Promise<Subscription> {
       ensureOpen();
       const sub = await startSubscription(
-        { db, pool, schema, feed, pollIntervalMs, onClose: (s) => subscriptions.delete(s) },
+        {
+          db,
+          pool,
+          openReadPool: () => createPool({ pgUrl: options.pgUrl, poolSize: 1, connectTimeoutMs, applicationName: 'eventbench-subscription' }),
+          schema,
+          feed,
+          pollIntervalMs,
+          onClose: (s) => subscriptions.delete(s),
+        },
         name,
         handler,
         subscriptionOptions,
