@@ -385,6 +385,7 @@ function best<T extends { kind: string }>(rs: T[], kind: string, key: (r: T) => 
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg().map((x) => x.toFixed(2));
   const skip = new Set(args.skip);
   const workers = Number(args.workers);
   const rounds = Number(args.rounds);
@@ -490,7 +491,7 @@ async function main(): Promise<void> {
   }
   const out = {
     benchmark: 'jetstream-append',
-    note: `load average (1, 5, 15 min) at start ${environment.machine.loadAverage.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; 2 cores shared by the clients and the server: compare ratios within this run; best round of each kind`,
+    note: `load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; 2 cores shared by the clients and the server: compare ratios within this run; best round of each kind`,
     options: { events: Number(args.events), subjects: Number(args.subjects), window: Number(args.window), workers, rounds, bytes: Number(args.bytes), replayEvents: Number(args['replay-events']), page: Number(args.page) },
     server: { external, natsUrl: external ? natsUrl : 'managed', storage: 'file', replicas: 1, sync: 'nats-server 2.9 has no sync_interval: a publish ack means in server memory; the file store is flushed in the background' },
     environment,
