@@ -232,6 +232,14 @@ export interface EventStore extends AsyncDisposable {
   /** Durable, checkpointed, at-least-once subscription; competing consumers share a name. */
   subscribe(name: string, handler: EventHandler, options?: SubscriptionOptions): Promise<Subscription>;
 
+  /**
+   * Forgets a durable subscription: its checkpoint and claims (on JetStream its durable consumer), so a
+   * later `subscribe` of the name starts anew. Its audit trail and dead letters stay. `category` as given to
+   * `subscribe` (JetStream finds the consumer by it). Refused (`ConfigError`) while this store has a
+   * consumer of the name open. Resolves false when there was no such subscription.
+   */
+  deleteSubscription(name: string, options?: { category?: string }): Promise<boolean>;
+
   /** Events a subscription gave up on after `maxDeliver`, with reason and delivery count. */
   readDeadLetters(subscription: string): Promise<DeadLetter[]>;
 

@@ -704,6 +704,30 @@ export const contractCases: ContractCase[] = [
   },
 
   {
+    name: 'deleteSubscription forgets a subscription: the next subscriber of the name starts anew; refused while a consumer is open',
+    async run(ctx) {
+      const store = await ctx.open();
+      const category = uniqueName('forget');
+      const name = uniqueName('gone');
+      const all = ids('f', 3);
+      for (const id of all) await store.appendToStream(`${category}-1`, [ev(id)]);
+      const first: string[] = [];
+      const sub = await ctx.subscribe(store, name, (e) => void first.push(e.id), { ...FAST, category });
+      await ctx.waitFor('all delivered', () => first.length === all.length);
+      await ctx.waitFor('all acknowledged', async () => (await sub.lag()) === 0);
+      await expectConfigError('deleting an open subscription', () => store.deleteSubscription(name, { category }));
+      await sub.close();
+      expect(await store.deleteSubscription(name, { category })).toBe(true);
+      expect(await store.deleteSubscription(name, { category }), 'a second delete finds nothing').toBe(false);
+      // Without the delete, the checkpoint would hold this subscriber at the end: it would get nothing.
+      const again: string[] = [];
+      await ctx.subscribe(store, name, (e) => void again.push(e.id), { ...FAST, category });
+      await ctx.waitFor('delivered again from the start', () => again.length === all.length);
+      expect(again).toEqual(all);
+    },
+  },
+
+  {
     name: 'competing consumers on one subscription name split the work with no event lost',
     async run(ctx) {
       const [a, b] = [await ctx.open(), await ctx.open()];

@@ -37,6 +37,16 @@ async function countStored(backend: BackendName, namespace: string, runId: strin
   }
 }
 
+/** Whether the run's own subscription is still there (deleting it says so); the run should have deleted it. */
+async function subscriptionLeftBehind(backend: BackendName, namespace: string, runId: string): Promise<boolean> {
+  const store = await createStore(backend, { pgUrl: testPgUrl(), natsUrl: testNatsUrl(), namespace });
+  try {
+    return await store.deleteSubscription(`load_${runId}`.slice(0, 64), { category: SYNTHETIC_CATEGORY });
+  } finally {
+    await store.close();
+  }
+}
+
 async function runLoadCli(backend: BackendName, extra: string[]): Promise<{ result: LoadResult; namespace: string }> {
   const namespace = uniqueName('load');
   const out = join(dir, namespace);
@@ -62,7 +72,8 @@ describe.each(['postgres', 'jetstream'] as const)('eventbench load --backend %s'
     expect(b.throughput.eventsPerSec).toBeGreaterThan(0);
     expect(b.storage!.bytesPerEvent).toBeGreaterThan(500);
     expect(b.timeline).toHaveLength(10);
-    expect(b.endToEnd!.count).toBeGreaterThan(0);
+    expect(b.endToEnd!.count).toBeGreaterThan(0); // the run's consumer ran...
+    expect(await subscriptionLeftBehind(backend, namespace, result.scenario.runId), '...and was deleted at the end').toBe(false);
     expect(result.environment[backend === 'postgres' ? 'postgres' : 'nats']).not.toBeNull();
   }, 150_000);
 });

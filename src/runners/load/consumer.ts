@@ -2,7 +2,8 @@
  * The run's consumer: a durable subscription on the workload's category running during the load. It
  * measures end-to-end latency (the append's intended send time, carried in metadata, to the moment the
  * handler runs) and processing duration (the handler validating the event's data), and polls the
- * subscription's lag (queue depth) once a second.
+ * subscription's lag (queue depth) once a second. The subscription is the run's own (`load_<runId>`): it
+ * is deleted when the run stops, so runs leave no checkpoints or durable consumers behind.
  */
 import type { EventStore, RecordedEvent, Subscription } from '../../core/event-store.ts';
 import type { ConsumeMetrics } from '../../core/metrics.ts';
@@ -109,6 +110,8 @@ export class RunConsumer {
     this.timer = null;
     const sub = this.subscription;
     this.subscription = null;
-    await sub?.close();
+    if (!sub) return;
+    await sub.close();
+    await this.store.deleteSubscription(sub.name, { category: this.workload.category });
   }
 }

@@ -704,6 +704,26 @@ class JetStreamStore implements EventStore {
     return sub;
   }
 
+  async deleteSubscription(name: string, options: { category?: string } = {}): Promise<boolean> {
+    this.ensureOpen();
+    checkSubscriptionName(name);
+    if (options.category === undefined) {
+      throw new CapabilityError('globalOrder', `deleteSubscription ${name}: a subscription's durable consumer lives in its category's stream: pass options.category`);
+    }
+    const category = checkCategory(options.category);
+    if ([...this.subscriptions].some((s) => s.name === name)) {
+      throw new ConfigError(`deleteSubscription ${name}: a consumer of it is still open; close it first`);
+    }
+    try {
+      // The durable consumer is the subscription's whole server-side state; its dead letters stay.
+      return await this.jsm.consumers.delete(this.names.categoryStream(category), name);
+    } catch (err) {
+      const code = apiCode(err);
+      if (code === JS_ERR.consumerNotFound || code === JS_ERR.streamNotFound) return false;
+      throw translateReadError(err);
+    }
+  }
+
   async readDeadLetters(subscription: string): Promise<DeadLetter[]> {
     this.ensureOpen();
     const subject = this.names.deadLetterSubject(subjectToken(subscription, 'subscription'));

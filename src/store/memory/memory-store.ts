@@ -259,6 +259,17 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
     return subscription;
   }
 
+  function deleteSubscription(name: string, options: { category?: string } = {}): boolean {
+    ensureOpen();
+    checkSubscriptionName(name);
+    if (options.category !== undefined) checkCategory(options.category);
+    const sub = ns.subscriptions.get(name);
+    if (sub === undefined) return false;
+    if (sub.consumers.size > 0) throw new ConfigError(`deleteSubscription ${name}: a consumer of it is still open; close it first`);
+    ns.subscriptions.delete(name);
+    return true;
+  }
+
   function readDeadLetters(subscription: string): DeadLetter[] {
     ensureOpen();
     checkSubscriptionName(subscription);
@@ -294,6 +305,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
         return ns.streams.get(stream)?.events.length ?? 0;
       }),
     subscribe,
+    deleteSubscription: (name, options) => settle(() => deleteSubscription(name, options)),
     readDeadLetters: (subscription) => settle(() => readDeadLetters(subscription)),
     storageStats: (): Promise<StorageStats> =>
       settle(() => {

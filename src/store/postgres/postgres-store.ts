@@ -212,6 +212,22 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return sub;
     },
 
+    async deleteSubscription(name: string, deleteOptions: { category?: string } = {}): Promise<boolean> {
+      ensureOpen();
+      checkSubscriptionName(name);
+      if (deleteOptions.category !== undefined) checkCategory(deleteOptions.category);
+      if ([...subscriptions].some((s) => s.name === name)) {
+        throw new ConfigError(`deleteSubscription ${name}: a consumer of it is still open; close it first`);
+      }
+      try {
+        // Its claims go with it (ON DELETE CASCADE); event_log and dead_letters stay (the audit trail).
+        const { rows } = await sql<{ name: string }>`DELETE FROM ${sql.id(schema, 'subscriptions')} WHERE name = ${name} RETURNING name`.execute(db);
+        return rows.length > 0;
+      } catch (err) {
+        throw translateError(err, `deleteSubscription ${name}`);
+      }
+    },
+
     async readDeadLetters(subscription: string): Promise<DeadLetter[]> {
       ensureOpen();
       checkSubscriptionName(subscription);
