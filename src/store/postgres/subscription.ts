@@ -82,11 +82,9 @@ interface Batch {
   rows: ClaimRow[];
   /** The claim's last page: its acknowledgement deletes the claim; earlier pages' move its start. */
   last: boolean;
-  /** The page is (start, end] in (transaction_id, position) order; the acknowledgement logs that range. */
+  /** Where the page starts (exclusive) in (transaction_id, position) order: the acknowledgement logs (start, last done row]. */
   startTransactionId: string;
   startPosition: number;
-  endTransactionId: string;
-  endPosition: number;
 }
 
 /** What a claim returns: a batch, or nothing to claim (`pending`: committed rows wait behind an older running transaction). */
@@ -123,12 +121,10 @@ interface PageRef {
 interface Progress {
   claimId: number;
   lease: number;
-  /** The page is its claim's last, and its range (see Batch). */
+  /** The page is its claim's last, and where it starts (see Batch). */
   last: boolean;
   startTransactionId: string;
   startPosition: number;
-  endTransactionId: string;
-  endPosition: number;
   done: number;
   /** The last done row's (transaction_id, position): a partial batch is given back from there (null: none done). */
   lastTransactionId: string | null;
@@ -333,8 +329,6 @@ export async function startSubscription(
         last: index === ends.length - 1,
         startTransactionId: fromTransactionId!,
         startPosition: Number(fromPosition),
-        endTransactionId: ends[index]!,
-        endPosition: Number(positions[index]),
       },
     };
   }
@@ -450,8 +444,6 @@ export async function startSubscription(
       last: batch.last,
       startTransactionId: batch.startTransactionId,
       startPosition: batch.startPosition,
-      endTransactionId: batch.endTransactionId,
-      endPosition: batch.endPosition,
       done: 0,
       lastTransactionId: null,
       lastPosition: null,
