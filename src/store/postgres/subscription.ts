@@ -274,26 +274,17 @@ export async function startSubscription(
           log AS (${LOG_SUCCESS})
      SELECT set_config('synchronous_commit', 'off', true)`,
   );
-  // A page that is not its claim's last: the claim's start moves past it and its expiry is renewed.
-  const ACK_PAGE = prepared(
-    'ack_page',
-    `WITH settled AS (
-            UPDATE ${q}.subscription_claims c
-               SET from_transaction_id = $6::xid8, from_position = $7::bigint, events = greatest(c.events - $13::int, 0),
-                   expires_at = clock_timestamp() + make_interval(secs => $12::float8)
-             WHERE c.id = $1 AND c.lease = $2
-            RETURNING c.id),
-          log AS (${LOG_SUCCESS})
-     SELECT set_config('synchronous_commit', 'off', true)`,
-  );
-  const GIVE_BACK = prepared(
-    'give_back',
+  // Anything short of the claim's end: its start moves past the done rows ($6/$7, NULL: none) and it
+  // expires $12 seconds from now (a page acknowledged: ack wait renewed) or at $14 (given back: now, or
+  // when a pending retry is due), whichever is later.
+  const MOVE_START = prepared(
+    'move_start',
     `WITH settled AS (
             UPDATE ${q}.subscription_claims c
                SET from_transaction_id = coalesce($6::xid8, c.from_transaction_id),
                    from_position = coalesce($7::bigint, c.from_position),
                    events = greatest(c.events - $13::int, 0),
-                   expires_at = greatest(clock_timestamp(), to_timestamp($12::float8))
+                   expires_at = greatest(clock_timestamp() + make_interval(secs => $12::float8), to_timestamp($14::float8))
              WHERE c.id = $1 AND c.lease = $2
             RETURNING c.id),
           log AS (${LOG_SUCCESS})
@@ -420,15 +411,15 @@ export async function startSubscription(
       list(ack.retriedAttempts),
       list(ack.skippedPositions),
     ];
+    values.push(category);
     if (complete && ack.last) {
-      values.push(category);
       await deps.pool.query({ ...ACK, values });
     } else if (complete) {
-      values.push(category, ackWaitMs / 1000, ack.done);
-      await deps.pool.query({ ...ACK_PAGE, values });
+      values.push(ackWaitMs / 1000, ack.done, 0);
+      await deps.pool.query({ ...MOVE_START, values });
     } else {
-      values.push(category, ack.retryAt / 1000, ack.done);
-      await deps.pool.query({ ...GIVE_BACK, values });
+      values.push(0, ack.done, ack.retryAt / 1000);
+      await deps.pool.query({ ...MOVE_START, values });
     }
   }
 
@@ -559,8 +550,7 @@ export async function startSubscription(
       idleDelay = PENDING_RETRY_MS;
       // Catching up (a full batch, handled well within ack wait): claim several pages at once, and claim
       // and read the next pages while this one is handled, which takes those round trips off the critical
-      // path and lets two reads use two server processes. A live subscription (partial batches) or a slow
-      // handler never holds claims idle.
+      // path. A live subscription (partial batches) or a slow handler never holds claims idle.
       catchingUp = batch.rows.length >= batchSize && lastHandleMs * (READ_AHEAD + CLAIM_PAGES + 1) < ackWaitMs / 2;
       if (catchingUp) {
         while (ahead.length < READ_AHEAD) readAhead();
