@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config';
 // Two projects: `unit` runs without servers (`npm run test:unit`); `servers` (int + e2e, and any test
 // without a tier in its name) shares one managed PostgreSQL and one managed NATS started by its global
 // setup (or PG_URL / NATS_URL); every test isolates itself by unique schema / stream / subject names.
-const ALL = ['src/**/*.test.ts', 'test/**/*.test.ts'];
-const UNIT = ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts'];
+const ALL = ['test/**/*.test.ts'];
+const UNIT = ['test/**/*.unit.test.ts'];
 
 export default defineConfig({
   test: {

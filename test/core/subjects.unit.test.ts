@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './event-store.ts';
+import { ConfigError } from '../../src/core/event-store.ts';
 import {
   MAX_SUBJECT_BYTES,
   algebraFilter,
@@ -16,7 +16,7 @@ import {
   subjectMatches,
   topic,
   topicWarnings,
-} from './subjects.ts';
+} from '../../src/core/subjects.ts';
 
 describe('subjects: seed 003 algebra', () => {
   it('builds {env}.{category}.{domain}.{aggregate}.{event_type}.{event_id} and its variants', () => {

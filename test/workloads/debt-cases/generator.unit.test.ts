@@ -3,12 +3,12 @@
  * determinism: the same seed gives byte-identical output.
  */
 import { describe, expect, it } from 'vitest';
-import { CaseSimulator } from './generator.ts';
-import { isValidBsn, randomBsn } from './bsn.ts';
-import { CREDITOR_NAMES, CREDITORS, ENTREPRENEUR_SHARE, HOUSEHOLD_TYPES, MEAN_CREDITORS, MEAN_DEBT_ALL, MEAN_DEBT_ENTREPRENEUR, MEAN_DEBT_PRIVATE } from './figures.ts';
-import { CaseIntakeSchema } from './events.ts';
-import { debtCasesWorkload } from './index.ts';
-import { Random } from '../../core/random.ts';
+import { CaseSimulator } from '../../../src/workloads/debt-cases/generator.ts';
+import { isValidBsn, randomBsn } from '../../../src/workloads/debt-cases/bsn.ts';
+import { CREDITOR_NAMES, CREDITORS, ENTREPRENEUR_SHARE, HOUSEHOLD_TYPES, MEAN_CREDITORS, MEAN_DEBT_ALL, MEAN_DEBT_ENTREPRENEUR, MEAN_DEBT_PRIVATE } from '../../../src/workloads/debt-cases/figures.ts';
+import { CaseIntakeSchema } from '../../../src/workloads/debt-cases/events.ts';
+import { debtCasesWorkload } from '../../../src/workloads/debt-cases/index.ts';
+import { Random } from '../../../src/core/random.ts';
 import { createHash } from 'node:crypto';
 
 const N = 100_000;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../core/event-store.ts';
-import { ALL_PRESET, PRESETS, PRESET_NAMES, namespaced, presetsFor } from './presets.ts';
-import { consumerConfigOf, differences, streamConfigOf } from './init.ts';
-import { filtersOverlap } from '../../core/subjects.ts';
+import { ConfigError } from '../../src/core/event-store.ts';
+import { ALL_PRESET, PRESETS, PRESET_NAMES, namespaced, presetsFor } from '../../src/store/jetstream/presets.ts';
+import { consumerConfigOf, differences, streamConfigOf } from '../../src/store/jetstream/init.ts';
+import { filtersOverlap } from '../../src/core/subjects.ts';
 
 const DAY_NS = 24 * 60 * 60 * 1e9;
 

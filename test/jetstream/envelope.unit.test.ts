@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { prepareAppend } from '../../core/validate.ts';
-import { encodeEnvelope } from './envelope.ts';
+import { prepareAppend } from '../../src/core/validate.ts';
+import { encodeEnvelope } from '../../src/store/jetstream/envelope.ts';
 
 const decode = (b: Uint8Array) => JSON.parse(Buffer.from(b).toString('utf8')) as Record<string, unknown>;
 const fixed = () => new Date('2026-11-25T10:00:00.000Z');

@@ -4,15 +4,15 @@
  * test/workloads/debt-cases.int.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventStore, RecordedEvent } from '../../core/event-store.ts';
-import { createStore } from '../../store/index.ts';
-import { dropMemoryNamespace } from '../../store/memory/index.ts';
-import { Random } from '../../core/random.ts';
-import { runGenerate } from '../../runners/generate.ts';
-import { CaseSimulator, intakeAppend } from './generator.ts';
-import { applyEffect, startCaseProcessors } from './processors.ts';
-import { CaseProjection, replayProjection } from './projection.ts';
-import { CASE_CATEGORY } from './events.ts';
+import type { EventStore, RecordedEvent } from '../../../src/core/event-store.ts';
+import { createStore } from '../../../src/store/index.ts';
+import { dropMemoryNamespace } from '../../../src/store/memory/index.ts';
+import { Random } from '../../../src/core/random.ts';
+import { runGenerate } from '../../../src/runners/generate.ts';
+import { CaseSimulator, intakeAppend } from '../../../src/workloads/debt-cases/generator.ts';
+import { applyEffect, startCaseProcessors } from '../../../src/workloads/debt-cases/processors.ts';
+import { CaseProjection, replayProjection } from '../../../src/workloads/debt-cases/projection.ts';
+import { CASE_CATEGORY } from '../../../src/workloads/debt-cases/events.ts';
 
 let store: EventStore | undefined;
 let namespace = '';

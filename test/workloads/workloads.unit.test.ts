@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { ConfigError, EVENT_TYPE_PATTERN, NewEventSchema, STREAM_NAME_PATTERN, type NewEvent } from '../core/event-store.ts';
-import { WORKLOAD_NAMES, workloads } from './index.ts';
-import { CaseSimulator } from './debt-cases/generator.ts';
-import { analyse } from './debt-cases/risk-model.ts';
-import { decide, DEFAULT_RULES, parseRules } from './debt-cases/rules.ts';
-import { CASE_SCHEMAS } from './debt-cases/events.ts';
-import { validateData } from './schema.ts';
+import { ConfigError, EVENT_TYPE_PATTERN, NewEventSchema, STREAM_NAME_PATTERN, type NewEvent } from '../../src/core/event-store.ts';
+import { WORKLOAD_NAMES, workloads } from '../../src/workloads/index.ts';
+import { CaseSimulator } from '../../src/workloads/debt-cases/generator.ts';
+import { analyse } from '../../src/workloads/debt-cases/risk-model.ts';
+import { decide, DEFAULT_RULES, parseRules } from '../../src/workloads/debt-cases/rules.ts';
+import { CASE_SCHEMAS } from '../../src/workloads/debt-cases/events.ts';
+import { validateData } from '../../src/workloads/schema.ts';
 
 const OURS = ['debt-cases', 'documents', 'file-uploads', 'domain-events', 'invoices'] as const;
 
@@ -132,8 +132,8 @@ describe('schema violations name the field', () => {
 
 describe('isoDate (the generators\' fast timestamp formatter)', () => {
   it('equals Date#toISOString byte for byte', async () => {
-    const { isoDate } = await import('./common.ts');
-    const rng = new (await import('../core/random.ts')).Random(3);
+    const { isoDate } = await import('../../src/workloads/common.ts');
+    const rng = new (await import('../../src/core/random.ts')).Random(3);
     let ms = Date.parse('1999-12-31T23:00:00Z');
     for (let i = 0; i < 200_000; i++) {
       ms += rng.int(0, 100_000);
@@ -150,7 +150,7 @@ describe('isoDate (the generators\' fast timestamp formatter)', () => {
 
 describe('ids kept as random words', () => {
   it('formatUuid and formatHex spell the words as Random.uuid and Random.hex do', async () => {
-    const { formatHex, formatUuid, Random } = await import('../core/random.ts');
+    const { formatHex, formatUuid, Random } = await import('../../src/core/random.ts');
     const a = new Random(9);
     const b = new Random(9);
     for (let i = 0; i < 1000; i++) {

@@ -1,6 +1,6 @@
 import { headers } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { AppendHeaders, VERSION_HEADER, verbatimHeaderValue } from './publish-headers.ts';
+import { AppendHeaders, VERSION_HEADER, verbatimHeaderValue } from '../../src/store/jetstream/publish-headers.ts';
 
 /** What nats.js sends for the same append: our version header, then the msg id and expectation js.publish sets. */
 function natsEncoded(version: number, id: string, seq: number): Uint8Array {
