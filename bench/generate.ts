@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '1' }, // per workload per round
     rounds: { type: 'string', default: '5' },
-    // The fastest backend append rate to compare with (events/s). Default: DESIGN.md's raw JetStream,
+    // The fastest backend append rate to compare with (events/s). Default: docs/design.md's raw JetStream,
     // pipelined publish from one Node process (~1 kB events, 256 acks outstanding), measured on this
     // kind of machine: 24,700/s. The Go client reaches 55,000-57,000/s (the server's own limit here).
     reference: { type: 'string', default: '24700' },
@@ -221,7 +221,7 @@ if (nats) await nats.stop();
 // The reference: the fastest backend rate measured in this run (raw JetStream, 1 kB), else the flag.
 const measuredRef = samples.get('jetstream raw publish, ~1 kB (reference condition)');
 const reference = measuredRef?.length ? median(measuredRef.map((s) => s.events / s.seconds)) : REFERENCE;
-// The same reference in bytes: raw publish of ~1 kB payloads (or DESIGN's ~1 kB events).
+// The same reference in bytes: raw publish of ~1 kB payloads (or docs/design.md's ~1 kB events).
 const referenceMBps = measuredRef?.length ? median(measuredRef.map((s) => s.bytes / s.seconds / 1e6)) : (REFERENCE * 1000) / 1e6;
 const rows = [...samples.keys()].map((n) => {
   const ss = samples.get(n)!;
@@ -255,7 +255,7 @@ const result = {
     referenceEventsPerSec: Math.round(reference),
     referenceSource: measuredRef?.length
       ? `measured in this run: raw JetStream ${nats?.version ?? ''} publish (file storage, R1), ${WINDOW} acks outstanding, ~1 kB payload, one Node process, interleaved with the generation rounds`
-      : 'DESIGN.md: raw JetStream 2.9.10 pipelined publish from one Node process, ~1 kB events (24,700/s)',
+      : 'docs/design.md: raw JetStream 2.9.10 pipelined publish from one Node process, ~1 kB events (24,700/s, 2026-11-24)',
     designReferenceEventsPerSec: REFERENCE,
     goClientEventsPerSec: GO_REFERENCE,
     target: '>= 10x the reference',
@@ -271,7 +271,7 @@ const md: string[] = [
   `# generate: generation + serialisation, one core (${createdAt})`,
   '',
   `Machine: ${env.machine.cores} cores ${env.machine.cpuModel}, load average at start ${env.machine.loadAverage.join(' ')}, node ${env.node.version}, git ${env.git.revision?.slice(0, 12) ?? '-'}${env.git.dirty ? ' (dirty)' : ''}.`,
-  `Median of ${ROUNDS} rounds of ${SECONDS} s per workload, rounds interleaved. Reference: ${Math.round(reference).toLocaleString('en')} events/s (${result.settings.referenceSource}). For scale: DESIGN.md's unloaded figure is ${REFERENCE.toLocaleString('en')}/s, the Go client ${GO_REFERENCE.toLocaleString('en')}/s.`,
+  `Median of ${ROUNDS} rounds of ${SECONDS} s per workload, rounds interleaved. Reference: ${Math.round(reference).toLocaleString('en')} events/s (${result.settings.referenceSource}). For scale: docs/design.md's unloaded figure is ${REFERENCE.toLocaleString('en')}/s, the Go client ${GO_REFERENCE.toLocaleString('en')}/s.`,
   '',
   '| workload | events/s (median) | min-max | bytes/event | MB/s | x reference (events/s) | x reference (MB/s) | x Go client | >= 10x (events/s) |',
   '|---|---:|---:|---:|---:|---:|---:|---:|:-:|',

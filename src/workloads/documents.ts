@@ -1,13 +1,13 @@
 /**
- * The `documents` workload (seed 000): DMS document events from Paperless-ngx and Alfresco,
+ * The `documents` workload (docs/workloads.md, "Documents"): DMS document events from Paperless-ngx and Alfresco,
  * `document.uploaded | document.updated | document.deleted`, one stream per document
  * (`document-<system>_<id>`), so updates and deletes follow the upload with an expected version.
  *
- * The envelope's `data` is the seed's `DocumentEvent` verbatim (camelCase, as in seed 000), with
- * `eventId` equal to the envelope id.
+ * The envelope's `data` is the design's `DocumentEvent` verbatim (camelCase, as docs/workloads.md lists it),
+ * with `eventId` equal to the envelope id.
  *
- * Mix and sizes: the seed's /stats example (1200 uploaded, 30 updated, 4 deleted; paperless 800,
- * alfresco 434) gives the type and system mix; file sizes around the seed's examples (45,678 B, 78 kB):
+ * Mix and sizes: the /stats example of docs/event-api.md (1200 uploaded, 30 updated, 4 deleted; paperless
+ * 800, alfresco 434) gives the type and system mix; file sizes around the design's examples (45,678 B, 78 kB):
  * log-normal with mean 60 kB (assumption, no published figure). Free text (authors) from faker nl.
  */
 import { z } from 'zod';
@@ -49,10 +49,10 @@ export const DOCUMENT_SCHEMAS = Object.fromEntries(
   DOCUMENT_EVENT_TYPES.map((t) => [t, DocumentEventSchema.refine((d) => d.eventType === t, { message: `eventType must be ${t}`, path: ['eventType'] })]),
 );
 
-/** Seed 000 /stats example. */
+/** The /stats example of docs/event-api.md. */
 const TYPE_MIX = { 'document.uploaded': 1200, 'document.updated': 30, 'document.deleted': 4 } as const;
 const SYSTEM_MIX = { paperless: 800, alfresco: 434 } as const;
-/** Document types and categories named in seed 000, plus common municipal ones (assumption). */
+/** Document types and categories named in docs/workloads.md ("Documents"), plus common municipal ones (assumption). */
 const DOC_TYPES = ['besluit', 'advies', 'brief', 'notulen', 'rapport', 'memo'] as const;
 const CATEGORIES = ['Bouwvergunningen', 'Belastingen', 'Subsidies', 'Evenementen', 'Parkeren', 'Jeugdzorg', 'WOO-verzoeken'] as const;
 const TAGS = ['openbaar', 'definitief', 'vergunning', 'urgent', 'concept', 'intern', 'woo', 'archief'] as const;
@@ -144,7 +144,7 @@ const withTag = (packed: number, tag: number): number => {
 
 export const documentsWorkload: WorkloadModule = {
   name: 'documents',
-  description: 'DMS document events (seed 000): paperless/alfresco uploaded/updated/deleted, ~0.6 kB',
+  description: 'DMS document events (docs/workloads.md): paperless/alfresco uploaded/updated/deleted, ~0.5 kB',
   category: 'document',
   eventTypes: DOCUMENT_EVENT_TYPES,
   create({ seed }) {

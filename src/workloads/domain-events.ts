@@ -1,14 +1,14 @@
 /**
- * The `domain-events` workload (seed 003, CIM subject algebra): commands and the domain events they
+ * The `domain-events` workload (docs/workloads.md, "Domain events"): commands and the domain events they
  * cause for three domains (sales/order, inventory/product, customer/customer).
  *
- * Subject algebra of the seed, carried in each event's `data.subject`:
+ * Subject algebra of docs/subject-algebra.md, carried in each event's `data.subject`:
  *   events   {env}.domain.{domain}.{aggregate}.{event_type}.{event_id}
  *   commands {env}.command.{domain}.{aggregate}.{action}
  * The envelope type is the subject without env and id (`domain.sales.order.created`,
  * `command.sales.order.create`), and each aggregate is one stream `cim-<domain>_<aggregate>_<uuid>`:
  * every step appends [command, event] with the aggregate's expected version, the event caused by the
- * command (causationId) and both correlated. `data` follows the seed's example message: event_id /
+ * command (causationId) and both correlated. `data` follows the design's example message: event_id /
  * command_id, aggregate_id, event_type (PascalCase, e.g. OrderCreated), timestamp, data.
  *
  * Mix: 35 % of steps start a new aggregate, the rest continue a live one (assumption, no published figure).
@@ -49,7 +49,7 @@ const step = (action: string, command: string, event: string, eventType: string,
   payload,
 });
 
-/** The domains of seed 003 (DOMAIN_SALES / INVENTORY / CUSTOMER streams) and their lifecycles. */
+/** The domains of docs/streams-and-consumers.md (DOMAIN_SALES / INVENTORY / CUSTOMER streams) and their lifecycles. */
 export const CIM_AGGREGATES: readonly AggregateDef[] = [
   {
     domain: 'sales',
@@ -125,7 +125,7 @@ interface LiveAggregate {
 
 export const domainEventsWorkload: WorkloadModule = {
   name: 'domain-events',
-  description: 'CIM commands and domain events (seed 003 subject algebra): [command, event] per step, ~0.7 kB per append',
+  description: 'CIM commands and domain events (docs/subject-algebra.md): [command, event] per step, ~0.3 kB data each',
   category: 'cim',
   eventTypes: Object.keys(CIM_SCHEMAS),
   create({ seed }) {

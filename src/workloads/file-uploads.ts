@@ -1,10 +1,12 @@
 /**
- * The `file-uploads` workload (seed 001): `FileUploadEvent` after an encrypted upload to S3, snake_case
- * exactly as the seed's message format, one stream per file (`upload-<file_uuid>`). The seed publishes
- * to the subject `file.uploads`; the event type here is `file.uploaded` (the envelope names what happened).
+ * The `file-uploads` workload (docs/workloads.md, "File uploads"): `FileUploadEvent` after an encrypted
+ * upload to S3, snake_case exactly as the design's message format, one stream per file (`upload-<file_uuid>`).
+ * The design publishes to the subject `file.uploads`; the event type here is `file.uploaded` (the envelope
+ * names what happened).
  *
- * Sizes: ~330 B of JSON (the seed's example message). Users: a faker nl pool of 500 e-mail addresses;
- * an upload rate of one per 5 s on average: assumption, no published figure.
+ * Sizes: ~0.4 kB of JSON (the design's example message is 379 B; docs/workloads.md has the measured
+ * mean). Users: a faker nl pool of 500 e-mail addresses; an upload rate of one per 5 s on average:
+ * assumption, no published figure.
  */
 import { z } from 'zod';
 import { Random } from '../core/random.ts';
@@ -21,18 +23,18 @@ export const FileUploadEventSchema = z.strictObject({
   s3_data_key: z.string().regex(/^uploads\/[^/]+\/[0-9a-f-]{36}\/.+\.enc$/, 'must be uploads/<email>/<file_uuid>/<name>.enc'),
   s3_metadata_key: z.string().regex(/^uploads\/[^/]+\/[0-9a-f-]{36}\/metadata\.json$/, 'must be uploads/<email>/<file_uuid>/metadata.json'),
   bucket_name: z.string().min(3).max(63),
-  /** Unix time in milliseconds (seed 001: Long). */
+  /** Unix time in milliseconds (a Long in the design's message format). */
   timestamp: z.number().int().positive(),
 });
 export type FileUploadEvent = z.infer<typeof FileUploadEventSchema>;
 export const FILE_UPLOAD_SCHEMAS = { [FILE_UPLOAD_TYPE]: FileUploadEventSchema };
 
-/** The seed's app transcribes audio ("whispers"): audio extensions, assumption for the mix. */
+/** The design's service transcribes audio ("whispers"): audio extensions, assumption for the mix. */
 const EXTENSIONS = ['mp3', 'm4a', 'wav', 'ogg', 'mp4'] as const;
 
 export const fileUploadsWorkload: WorkloadModule = {
   name: 'file-uploads',
-  description: 'Encrypted S3 file-upload events (seed 001 FileUploadEvent, snake_case), ~0.35 kB',
+  description: 'Encrypted S3 file-upload events (docs/workloads.md FileUploadEvent, snake_case), ~0.4 kB',
   category: 'upload',
   eventTypes: [FILE_UPLOAD_TYPE],
   create({ seed }) {

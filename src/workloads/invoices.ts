@@ -1,12 +1,12 @@
 /**
- * The `invoices` workload (seed 004): `billing.invoice.issued | paid | cancelled` in the seed's
- * `DomainEvent<T>` envelope (id, type, timestamp, correlationId, causationId, aggregateId,
+ * The `invoices` workload (docs/workloads.md, "Invoices"): `billing.invoice.issued | paid | cancelled` in
+ * the `DomainEvent<T>` envelope of docs/envelope.md (id, type, timestamp, correlationId, causationId, aggregateId,
  * aggregateType `Invoice`, version, data), one stream per invoice (`invoice-inv_<id>`): an invoice is
  * issued (version 1), later paid or cancelled (version 2, expected version 1).
  *
  * Mix and sizes: 90 % of settled invoices are paid, 10 % cancelled; about 45 % of events settle an
- * open invoice; amounts log-normal around the seed's example of 15,000 cents (assumptions, no published
- * figure). Data ~150 B.
+ * open invoice; amounts log-normal around the design's example of 15,000 cents (assumptions, no published
+ * figure). Data ~120 B (docs/workloads.md).
  */
 import { z } from 'zod';
 import { formatHex, Random, weightedRecord } from '../core/random.ts';
@@ -24,7 +24,7 @@ const invoiceNumber = z.string().regex(/^INV-\d{4}-\d{6}$/, 'must look like INV-
 export const InvoiceIssuedSchema = z.strictObject({
   invoiceNumber,
   customerId: z.string().regex(/^cust_[0-9a-z]+$/, 'must look like cust_01hx...'),
-  /** Minor units (cents), as the seed's example (15000 = EUR 150.00). */
+  /** Minor units (cents), as the design's example (15000 = EUR 150.00). */
   amount: z.number().int().positive(),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
   dueDate: z.iso.date(),
@@ -106,7 +106,7 @@ const invoiceNumberOf = (year: number, serial: number): string => `INV-${year}-$
 
 export const invoicesWorkload: WorkloadModule = {
   name: 'invoices',
-  description: 'Billing invoice events (seed 004): issued, then paid or cancelled with an expected version, ~0.4 kB',
+  description: 'Billing invoice events (docs/workloads.md): issued, then paid or cancelled with an expected version, ~0.1 kB data',
   category: 'invoice',
   eventTypes: Object.values(INVOICE_EVENT_TYPES),
   create({ seed }) {

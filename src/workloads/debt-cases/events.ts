@@ -1,15 +1,17 @@
 /**
- * The case events of seed 002 (`case.intake`, `case.analysis`, `case.decision`, `case.completed`) with
- * the seed's snake_case fields and allowed values. These zod schemas are the one source: the TypeScript
- * types, the generator's output checks and the processors' input checks all derive from them.
+ * The case events of docs/case-processing.md ("The events": `case.intake`, `case.analysis`,
+ * `case.decision`, `case.completed`) with their snake_case fields and allowed values. These zod schemas are
+ * the one source: the TypeScript types, the generator's output checks and the processors' input checks all
+ * derive from them.
  *
- * Inside the eventbench envelope (src/core/event-store.ts) the seed's `event_id` is the envelope `id`,
- * `event_type` its `type`, `timestamp` its `timestamp`, `correlation_id` (= case_id) its `correlationId`,
- * and the seed's `data` object is the envelope's `data`, field for field.
+ * Inside the eventbench envelope (src/core/event-store.ts, docs/envelope.md) the design's `event_id` is
+ * the envelope `id`, `event_type` its `type`, `timestamp` its `timestamp`, `correlation_id` (= case_id)
+ * its `correlationId`, and the design's `data` object is the envelope's `data`, field for field.
  *
- * Additive extensions (marked "extension") carry what the simulator needs beyond the seed's fields: the
- * household and its creditors (mean 13 per case, I); they are optional, so a seed-shaped event with only
- * the seed's fields validates too. Unknown fields are rejected (a typo is an error, not silently ignored).
+ * Additive extensions (marked "extension") carry what the simulator needs beyond the required fields: the
+ * household and its creditors (mean 13 per case, docs/debt-figures.md source I); they are optional, so an
+ * event with only the required fields validates too. Unknown fields are rejected (a typo is an error, not
+ * silently ignored).
  */
 import { z } from 'zod';
 import { CREDITOR_NAMES, DEBT_TYPES, HOUSEHOLD_TYPES, INTAKE_CHANNELS, MEAN_MONTHLY_INCOME } from './figures.ts';
@@ -29,7 +31,7 @@ export type CaseEventType = (typeof CASE_EVENT_TYPES)[keyof typeof CASE_EVENT_TY
 export const CASE_CATEGORY = 'case';
 export const caseStream = (caseId: string): string => `${CASE_CATEGORY}-${caseId}`;
 
-// Allowed values as written in seed 002.
+// Allowed values as docs/case-processing.md lists them.
 export const INTAKE_CHANNEL_VALUES = Object.keys(INTAKE_CHANNELS) as [keyof typeof INTAKE_CHANNELS, ...(keyof typeof INTAKE_CHANNELS)[]];
 export const PRIORITY_VALUES = ['low', 'normal', 'high', 'urgent'] as const;
 export const DECISION_VALUES = ['forgive', 'payment_plan', 'collect', 'refer_assistance'] as const;
@@ -60,11 +62,11 @@ export const CaseIntakeSchema = z.strictObject({
     .string()
     .regex(/^\d{9}$/, 'must be 9 digits')
     .refine(isValidBsn, { message: 'fails the 11-check (elfproef)' }),
-  /** Total debt of the case in euros (seed: `debt_amount`). */
+  /** Total debt of the case in euros (`debt_amount`). */
   debt_amount: euros.refine((v) => v > 0, { message: 'must be positive' }),
-  /** The largest debt's type (seed: e.g. `cak_eigen_bijdrage`, `parkeerboete`). */
+  /** The largest debt's type (the design's examples: `cak_eigen_bijdrage`, `parkeerboete`). */
   debt_type: z.enum(DEBT_TYPES),
-  /** The largest debt's creditor organisation (seed: e.g. `CAK`). */
+  /** The largest debt's creditor organisation (the design's example: `CAK`). */
   organization: z.string().min(1).max(100),
   intake_channel: z.enum(INTAKE_CHANNEL_VALUES),
   priority: z.enum(PRIORITY_VALUES),
@@ -92,7 +94,7 @@ export const CaseAnalysisSchema = z.strictObject({
 export const CaseDecisionSchema = z.strictObject({
   case_id: caseId,
   decision: z.enum(DECISION_VALUES),
-  /** `system`, or a caseworker id (seed: "system|caseworker_id"). */
+  /** `system`, or a caseworker id (docs/case-processing.md: "system" or a caseworker's id). */
   decided_by: z.string().regex(/^(system|cw_[0-9]{1,6})$/, 'must be "system" or a caseworker id like "cw_0042"'),
   reason: z.string().min(1).max(500),
   next_steps: z.array(z.string().min(1).max(200)).max(20),

@@ -1,6 +1,6 @@
 /**
  * Parameters of the debt-case ("schuldhulp") simulator, each with its source: a letter A-M refers to the
- * source list in ../shared/data/cbs-debt-figures.md (CBS, NVVK, Divosa, parliamentary answers). A value
+ * source list in docs/debt-figures.md (CBS, NVVK, Divosa, parliamentary answers). A value
  * without a published figure behind it says so: "assumption, no published figure".
  *
  * The simulator models one year of intakes at municipal debt help (NVVK members, source I), because the
@@ -11,7 +11,7 @@
 export const REFERENCE_YEAR = 2022;
 
 // ---------------------------------------------------------------------------------------------------
-// Debt amounts (section 2)
+// Debt amounts (docs/debt-figures.md section 2)
 // ---------------------------------------------------------------------------------------------------
 
 /** Mean total debt at intake, private persons, 2022: EUR 37,485 (I). */
@@ -29,10 +29,10 @@ export const MEAN_DEBT_ALL = 40_170;
 export const ENTREPRENEUR_SHARE = (MEAN_DEBT_ALL - MEAN_DEBT_PRIVATE) / (MEAN_DEBT_ENTREPRENEUR - MEAN_DEBT_PRIVATE);
 
 /**
- * Spread (sigma of ln) of the total-debt log-normal: assumption, no published figure (the figures file
- * notes that no median or size bands were found). 0.9 puts the median at ~67 % of the mean
- * (private: ~EUR 25k), and ~4 % of private cases under EUR 5k, in line with "most problem debt is
- * tens of thousands" in I; the log-normal form itself is the documented assumption of section 2.
+ * Spread (sigma of ln) of the total-debt log-normal: assumption, no published figure (docs/debt-figures.md
+ * section 2: no median or size bands were found). 0.9 puts the median at ~67 % of the mean
+ * (private: ~EUR 25k), and ~4 % of private cases under EUR 5k, in line with intake means of tens of
+ * thousands of euros in I; the log-normal form itself is the documented assumption of section 2.
  */
 export const DEBT_SIGMA = 0.9;
 
@@ -40,7 +40,7 @@ export const DEBT_SIGMA = 0.9;
 export const DEBT_SPLIT_SIGMA = 0.8;
 
 // ---------------------------------------------------------------------------------------------------
-// Creditors (section 3)
+// Creditors (docs/debt-figures.md section 3)
 // ---------------------------------------------------------------------------------------------------
 
 /** Mean number of creditors per case at intake: 13 (2019, 2021, 2022) (I). */
@@ -59,7 +59,7 @@ export interface CreditorCategory {
   source: string;
   /** Organisations (one is drawn uniformly per debt). */
   organizations: readonly string[];
-  /** The seed-002 style `debt_type` values of this category. */
+  /** The `debt_type` values of this category (in the style of docs/case-processing.md's examples). */
   debtTypes: readonly string[];
   /**
    * Relative size of one debt of this category when a case's total is split over its creditors:
@@ -212,7 +212,7 @@ export const DEBT_TYPES = [...new Set(CREDITOR_NAMES.flatMap((c) => [...CREDITOR
 export const ENTREPRENEUR_TAX_WEIGHT_FACTOR = 4;
 
 // ---------------------------------------------------------------------------------------------------
-// Households (section 4)
+// Households (docs/debt-figures.md section 4)
 // ---------------------------------------------------------------------------------------------------
 
 /**
@@ -243,7 +243,7 @@ export const INCOME_SIGMA = 0.3;
 /**
  * Municipalities, weighted by published problem-debt rate (A, 1-10-2020) times households.
  * The rates are published (A); household counts are rounded CBS orders of magnitude: assumption, no
- * published figure in our source file. Municipalities without a published rate get the national rate
+ * published figure in docs/debt-figures.md. Municipalities without a published rate get the national rate
  * of 7.6 % (A, 1-10-2020).
  */
 const NATIONAL_RATE = 0.076;
@@ -276,7 +276,7 @@ export const MUNICIPALITIES: Readonly<Record<string, { rate: number; households:
 // Intake
 // ---------------------------------------------------------------------------------------------------
 
-/** Seed 002 allowed values. Channel mix: assumption, no published figure. */
+/** The allowed values of docs/case-processing.md. Channel mix: assumption, no published figure. */
 export const INTAKE_CHANNELS = { online: 0.45, phone: 0.35, walk_in: 0.2 } as const;
 
 /**
@@ -290,7 +290,7 @@ export const LOW_PRIORITY_DEBT = 5_000;
 export const HIGH_PRIORITY_CREDITORS = 20;
 
 // ---------------------------------------------------------------------------------------------------
-// Arrivals (section 6)
+// Arrivals (docs/debt-figures.md section 6)
 // ---------------------------------------------------------------------------------------------------
 
 /**
@@ -323,7 +323,7 @@ export const HOUR_SHAPE = [
 export const DEFAULT_START = '2025-01-06T00:00:00.000Z';
 
 // ---------------------------------------------------------------------------------------------------
-// Trajectories (section 5): used by the processors' simulated clock and the risk model's anchoring.
+// Trajectories (docs/debt-figures.md section 5): the processors' simulated clock, the risk model's anchor.
 // ---------------------------------------------------------------------------------------------------
 
 /** Mean wait for a first appointment: 11 days (I). */

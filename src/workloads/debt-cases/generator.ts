@@ -1,5 +1,6 @@
 /**
- * The case simulator of seed 002: realistic debt-help intakes from the published figures in figures.ts.
+ * The case simulator of docs/case-processing.md: realistic debt-help intakes from the published figures in
+ * figures.ts (docs/debt-figures.md).
  * Deterministic: the same seed gives the same cases, byte for byte, including their (simulated)
  * arrival timestamps, so a run can be reproduced and two backends get exactly the same input.
  */

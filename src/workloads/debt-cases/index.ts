@@ -1,5 +1,5 @@
 /**
- * The `debt-cases` workload (seed 002): case intakes from the CBS-based simulator, one new stream
+ * The `debt-cases` workload (docs/case-processing.md): case intakes from the CBS-based simulator, one new stream
  * `case-<case_id>` per case. The processors (processors.ts) append the other three case events.
  */
 import type { WorkloadModule } from '../workload.ts';
@@ -9,7 +9,7 @@ import { CaseSimulator, intakeAppend } from './generator.ts';
 
 export const debtCasesWorkload: WorkloadModule = {
   name: 'debt-cases',
-  description: 'Debt-help case intakes (seed 002) from published CBS/NVVK figures: ~13 creditors, log-normal debt, ~1.7 kB',
+  description: 'Debt-help case intakes (docs/case-processing.md) from published CBS/NVVK figures: ~13 creditors, log-normal debt, ~1.7 kB',
   category: CASE_CATEGORY,
   eventTypes: Object.values(CASE_EVENT_TYPES),
   create({ seed }) {

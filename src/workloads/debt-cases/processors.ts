@@ -1,16 +1,16 @@
 /**
- * The case processors of seed 002, on any EventStore through durable subscriptions:
+ * The case processors of docs/case-processing.md, on any EventStore through durable subscriptions:
  *
  *   IntakeProcessor   (`<prefix>-intake`)   case.intake   -> risk model       -> case.analysis
  *   AnalysisProcessor (`<prefix>-analysis`) case.analysis -> rules engine     -> case.decision
  *   DecisionProcessor (`<prefix>-workflow`) case.decision -> workflow (saga)  -> case.completed
  *
- * Seed 002 names its consumers after the event they consume; each produces the next step. Each can run
+ * The design names its consumers after the event they consume; each produces the next step. Each can run
  * as N competing instances (same subscription name). The workflow saga also watches deadlines: a case
  * whose decision has not arrived `decisionDeadlineMs` after the saga saw its analysis is escalated to a
  * caseworker (a `case.decision` by `cw_NNNN`, `escalated: true`), and then completes as `escalated`.
  *
- * Idempotency (seed 004, both strategies):
+ * Idempotency (both strategies of docs/outbox.md, "Idempotent consumers"):
  * - by event id: a follow-up's id is derived from its cause (`deriveId(cause.id, step)`), so a
  *   redelivered cause appends the same id again and the store answers `duplicate: true`;
  * - by natural key: a case has at most one event of each type. Every follow-up is appended with
@@ -19,8 +19,9 @@
  * Causation and correlation ids are chained: causationId = the cause's id, correlationId = the case id.
  *
  * Time: every follow-up carries a SIMULATED timestamp (cause timestamp + a modelled delay: appointment
- * waits from I, preparation phase from M), so the case history is deterministic for a seed and
- * `duration_seconds` is a case duration, not a processing latency. Deadlines are real time.
+ * waits from source I, preparation phase from M, docs/debt-figures.md), so the case history is
+ * deterministic for a seed and `duration_seconds` is a case duration, not a processing latency. Deadlines
+ * are real time.
  */
 import {
   VersionConflictError,

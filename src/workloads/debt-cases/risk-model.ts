@@ -1,6 +1,7 @@
 /**
- * The analysis step's "ML model" (seed 002): two small logistic regressions and a repayment-capacity
- * rule, deterministic and documented, so every run and every backend analyses a case identically.
+ * The analysis step's "ML model" (docs/case-processing.md): two small logistic regressions and a
+ * repayment-capacity rule, deterministic and documented, so every run and every backend analyses a case
+ * identically.
  *
  * Features (all from `case.intake`):
  *   x_debt      = ln(debt_amount / 37,485)              debt relative to the private intake mean (I)
@@ -14,7 +15,7 @@
  * Coefficients: assumption, no published figure (signs follow the literature's direction: more debt and
  * more creditors lower the chance of a settlement). b0 is calibrated so that the mean success
  * probability over generated intakes is 0.64, the published overall completion rate (I, 2016); a0 so
- * that the mean risk score is about 50.
+ * that the mean risk score is about 50. Letters (I, M) name sources in docs/debt-figures.md.
  */
 import { MEAN_CREDITORS, MEAN_DEBT_PRIVATE, REPAYMENT_TERM_MONTHS } from './figures.ts';
 import type { CaseAnalysis, CaseIntake, Decision } from './events.ts';

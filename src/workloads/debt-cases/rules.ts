@@ -1,10 +1,11 @@
 /**
- * The decision step's rules engine (seed 002 "Rules Engine"): rules are data (condition -> decision,
- * reason, next steps), checked by a zod schema, evaluated in order; the first rule whose condition holds
- * decides. Facts are the fields of `case.intake` and `case.analysis`. A rule set could equally be loaded
- * from YAML: `parseRules(yaml.parse(text))`.
+ * The decision step's rules engine (docs/case-processing.md, "The processors in eventbench"): rules are
+ * data (condition -> decision, reason, next steps), checked by a zod schema, evaluated in order; the first
+ * rule whose condition holds decides. Facts are the fields of `case.intake` and `case.analysis`. A rule
+ * set could equally be loaded from YAML: `parseRules(yaml.parse(text))`.
  *
- * The default rule set's thresholds are assumptions (no published figure) except where a source is named.
+ * The default rule set's thresholds are assumptions (no published figure) except where a source is named
+ * (letters I, J, M: the sources of docs/debt-figures.md).
  */
 import { z } from 'zod';
 import { ConfigError } from '../../core/event-store.ts';
