@@ -31,7 +31,8 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { captureEnvironment } from '../src/infra/environment.ts';
 import { openServers } from '../src/infra/servers.ts';
 import type { EventStore } from '../src/core/event-store.ts';
-import { createJetStreamStore, VERSION_HEADER } from '../src/store/jetstream/store.ts';
+import { createJetStreamStore } from '../src/store/jetstream/store.ts';
+import { VERSION_HEADER } from '../src/store/jetstream/publish-headers.ts';
 import { jetStreamNames } from '../src/store/jetstream/naming.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -207,7 +208,8 @@ async function worker(): Promise<void> {
 
 type Histogram = ReturnType<typeof hdr.build>;
 const histogram = (): Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
-const round2 = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+/** `v` rounded to `digits` decimals. */
+const roundTo = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 interface PhaseResult {
   kind: Kind;
@@ -231,10 +233,10 @@ interface PhaseResult {
 
 function latencySummary(h: Histogram) {
   return {
-    p50: round2(h.getValueAtPercentile(50) / 1000, 3),
-    p99: round2(h.getValueAtPercentile(99) / 1000, 3),
-    p999: round2(h.getValueAtPercentile(99.9) / 1000, 3),
-    max: round2(h.maxValue / 1000, 3),
+    p50: roundTo(h.getValueAtPercentile(50) / 1000, 3),
+    p99: roundTo(h.getValueAtPercentile(99) / 1000, 3),
+    p999: roundTo(h.getValueAtPercentile(99.9) / 1000, 3),
+    max: roundTo(h.maxValue / 1000, 3),
   };
 }
 
@@ -285,10 +287,10 @@ async function appendRound(natsUrl: string, namespace: string, kind: Kind, worke
       workers,
       ops,
       errors,
-      seconds: round2(seconds, 3),
-      opsPerSecond: round2(ops / seconds),
-      clientCpuUsPerOp: round2(cpuUs / ops),
-      clientScavengeUsPerOp: round2(scavengeUs / ops, 2),
+      seconds: roundTo(seconds, 3),
+      opsPerSecond: roundTo(ops / seconds, 1),
+      clientCpuUsPerOp: roundTo(cpuUs / ops, 1),
+      clientScavengeUsPerOp: roundTo(scavengeUs / ops, 2),
       latencyMs: latencySummary(h),
     };
   } finally {
@@ -374,9 +376,9 @@ async function replayRound(natsUrl: string, namespace: string, kind: ReplayKind,
   return {
     kind,
     events: n,
-    seconds: round2(seconds, 3),
-    eventsPerSecond: round2(n / seconds),
-    pageLatencyMs: { p50: round2(h.getValueAtPercentile(50) / 1000, 2), p99: round2(h.getValueAtPercentile(99) / 1000, 2) },
+    seconds: roundTo(seconds, 3),
+    eventsPerSecond: roundTo(n / seconds, 1),
+    pageLatencyMs: { p50: roundTo(h.getValueAtPercentile(50) / 1000, 2), p99: roundTo(h.getValueAtPercentile(99) / 1000, 2) },
   };
 }
 
@@ -459,18 +461,18 @@ async function main(): Promise<void> {
     ratios[`append_x${w}`] = {
       raw,
       adapter,
-      ratio: round2(adapter / raw, 3),
+      ratio: roundTo(adapter / raw, 3),
       target: 0.9,
       // Where one process is CPU-bound, its rate ratio is the inverse of the CPU-per-op ratio.
-      clientCpuUsPerOp: { raw: median('raw'), adapter: median('adapter'), rawOverAdapter: round2(median('raw') / median('adapter'), 3) },
+      clientCpuUsPerOp: { raw: median('raw'), adapter: median('adapter'), rawOverAdapter: roundTo(median('raw') / median('adapter'), 3) },
     };
   }
   if (append.some((a) => a.workers > 1)) {
     const one = append.filter((a) => a.workers === 1);
     const many = append.filter((a) => a.workers > 1);
     ratios.workerGain = {
-      raw: round2(best(many, 'raw', (r) => r.opsPerSecond) / best(one, 'raw', (r) => r.opsPerSecond), 2),
-      adapter: round2(best(many, 'adapter', (r) => r.opsPerSecond) / best(one, 'adapter', (r) => r.opsPerSecond), 2),
+      raw: roundTo(best(many, 'raw', (r) => r.opsPerSecond) / best(one, 'raw', (r) => r.opsPerSecond), 2),
+      adapter: roundTo(best(many, 'adapter', (r) => r.opsPerSecond) / best(one, 'adapter', (r) => r.opsPerSecond), 2),
     };
   }
   if (replay.length) {
@@ -481,19 +483,27 @@ async function main(): Promise<void> {
     ratios.replay = {
       raw,
       adapter,
-      ratio: round2(adapter / raw, 3),
+      ratio: roundTo(adapter / raw, 3),
       target: 0.8,
       rawStream: stream,
-      ratioToRawStream: round2(adapter / stream, 3),
+      ratioToRawStream: roundTo(adapter / stream, 3),
       rawNoDecode: ceiling,
-      ratioToNoDecode: round2(adapter / ceiling, 3),
+      ratioToNoDecode: roundTo(adapter / ceiling, 3),
     };
   }
   const out = {
     benchmark: 'jetstream-append',
-    note: `load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; 2 cores shared by the clients and the server: compare ratios within this run; best round of each kind`,
+    note: `load average (1, 5, 15 min) at start ${loadAtStart.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${environment.machine.cores} cores shared by the clients${external ? '' : ' and the server'}: compare ratios within this run; best round of each kind`,
     options: { events: Number(args.events), subjects: Number(args.subjects), window: Number(args.window), workers, rounds, bytes: Number(args.bytes), replayEvents: Number(args['replay-events']), page: Number(args.page) },
-    server: { external, natsUrl: external ? natsUrl : 'managed', storage: 'file', replicas: 1, sync: 'nats-server 2.9 has no sync_interval: a publish ack means in server memory; the file store is flushed in the background' },
+    server: {
+      external,
+      natsUrl: external ? natsUrl : 'managed',
+      storage: 'file',
+      replicas: 1,
+      // As the server reported it (environment capture: version, sync_interval / sync_always from /varz).
+      syncInterval: environment.nats?.jetstream.syncInterval ?? null,
+      durability: environment.nats?.jetstream.durability ?? 'unknown: the environment capture did not reach the server',
+    },
     environment,
     ratios,
     append,
@@ -513,6 +523,7 @@ function markdown(out: { options: Record<string, number>; ratios: Record<string,
     `# JetStream adapter vs raw nats.js (${e.capturedAt})`,
     '',
     `nats-server ${e.nats?.version ?? '?'}, file storage, R1; node ${e.node.version}; ${e.machine.cores} cores; git ${e.git?.revision ?? '?'}. ${out.note}.`,
+    `Durability (as the server reported it): ${e.nats?.jetstream.durability ?? 'unknown'}.`,
     `Options: ${Object.entries(out.options).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
     '',
     '| phase | kind | processes | ops | ops/s | client CPU µs/op | of which scavenge | p50 ms | p99 ms | p99.9 ms | errors |',

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MEMORY_CAPABILITIES } from '../src/store/memory/index.ts';
-import { brokenMemoryTarget } from './contract/broken-memory-store.ts';
+import { brokenMemoryTarget, laxMemoryTarget } from './contract/broken-memory-store.ts';
 import {
   contractCases,
   runContractCase,
@@ -63,6 +63,18 @@ describe('the contract suite is not vacuous', () => {
     await expect(runContractCase(contractCase('competing consumers'), brokenMemoryTarget({}), declared)).rejects.toThrow(
       /handled in version order|never handled concurrently/,
     );
+  });
+
+  it('fails the read-options case on a store that takes read options as they come', async () => {
+    const target = laxMemoryTarget('readOptions');
+    await expect(runContractCase(contractCase('bad read options'), target, CAPABILITIES)).rejects.toThrow(/expected the call to throw/);
+    await runContractCase(contractCase('readStream:'), target, CAPABILITIES);
+  });
+
+  it('fails the closed-store case on a store that reports use after close as another error', async () => {
+    const target = laxMemoryTarget('closedError');
+    await expect(runContractCase(contractCase('a closed store refuses'), target, CAPABILITIES)).rejects.toThrow(/StoreUnavailableError/);
+    await runContractCase(contractCase('close() and subscription close()'), target, CAPABILITIES);
   });
 
   it('fails the capability case when the declared capabilities are not what the store has', async () => {

@@ -7,7 +7,10 @@ import { ConfigError, NewEventSchema } from '../src/core/event-store.ts';
 import {
   checkCategory,
   checkExpectedVersion,
+  checkReadAllOptions,
+  checkReadStreamOptions,
   checkSubscriptionName,
+  matchesExpectedVersion,
   parseStreamName,
   prepareAppend,
   prepareEvents,
@@ -200,5 +203,51 @@ describe('prepareAppend', () => {
     const events = [{ id: 'e1', type: 'case.intake', data: { a: 1 } }];
     const fixed = () => new Date('2026-11-25T10:00:00.000Z');
     expect(prepareEvents(parseStreamName('case-9'), events, 3, 1e6, fixed)).toEqual(prepareAppend('case-9', events, 3, 1e6, fixed));
+  });
+});
+
+describe('matchesExpectedVersion: the one expected-version rule', () => {
+  it.each([
+    ['any', 0, true],
+    ['any', 7, true],
+    ['no_stream', 0, true],
+    ['no_stream', 1, false],
+    ['exists', 0, false],
+    ['exists', 3, true],
+    [0, 0, true],
+    [0, 1, false],
+    [4, 4, true],
+    [4, 5, false],
+    [4, 3, false],
+  ] as const)('expected %j on a stream at %i: %s', (expected, actual, ok) => {
+    expect(matchesExpectedVersion(expected, actual)).toBe(ok);
+  });
+});
+
+describe('read options, checked once for every backend', () => {
+  it('applies the defaults', () => {
+    expect(checkReadStreamOptions('case-1', undefined)).toEqual({ direction: 'forward', fromVersion: undefined, limit: Infinity });
+    expect(checkReadStreamOptions('case-1', { direction: 'backward', fromVersion: 3, limit: 0 })).toEqual({ direction: 'backward', fromVersion: 3, limit: 0 });
+    expect(checkReadAllOptions(undefined)).toEqual({ fromPosition: 0, limit: Infinity, category: undefined });
+    expect(checkReadAllOptions({ category: 'case', fromPosition: 9, limit: 2 })).toEqual({ fromPosition: 9, limit: 2, category: 'case' });
+  });
+
+  it.each([
+    [{ direction: 'sideways' }, /direction must be "forward" or "backward", got "sideways"/],
+    [{ limit: -1 }, /limit must be an integer >= 0, got -1/],
+    [{ limit: 10n }, /limit must be an integer >= 0, got 10n/],
+    [{ fromVersion: 1.5 }, /fromVersion must be an integer >= 0, got 1.5/],
+    [null, /options must be an object/],
+  ])('readStream refuses %o naming the field', (options, message) => {
+    expect(() => checkReadStreamOptions('case-1', options as never)).toThrow(ConfigError);
+    expect(() => checkReadStreamOptions('case-1', options as never)).toThrow(message);
+  });
+
+  it.each([
+    [{ limit: -2 }, /readAll: limit/],
+    [{ fromPosition: Number.NaN }, /readAll: fromPosition/],
+    [{ category: 'a-b' }, /invalid category/],
+  ])('readAll refuses %j naming the field', (options, message) => {
+    expect(() => checkReadAllOptions(options as never)).toThrow(message);
   });
 });

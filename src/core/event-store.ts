@@ -220,10 +220,17 @@ export interface EventStore extends AsyncDisposable {
    */
   appendToStream(stream: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult>;
 
-  /** A stream's events in version order, exactly as written. An absent stream reads as `[]`. */
+  /**
+   * A stream's events in version order, exactly as written. An absent stream reads as `[]`. A `direction`
+   * other than forward / backward, or a `fromVersion` / `limit` that is not an integer >= 0, is a
+   * `ConfigError` before any server is asked (`checkReadStreamOptions`, the same on every backend).
+   */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
 
-  /** Every event exactly once, by strictly increasing position. */
+  /**
+   * Every event exactly once, by strictly increasing position. A `fromPosition` / `limit` that is not an
+   * integer >= 0, or a bad category, is a `ConfigError` before any server is asked (`checkReadAllOptions`).
+   */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
 
   /** The current version of a stream, 0 when it does not exist (the server is the judge, not a cache). */
@@ -246,12 +253,21 @@ export interface EventStore extends AsyncDisposable {
   /** Storage used by this store's events (for bytes-per-event in reports). */
   storageStats(): Promise<StorageStats>;
 
-  /** Closes connections, timers and subscriptions. Idempotent. */
+  /**
+   * Closes connections, timers and subscriptions. Idempotent. Every other method of a closed (or closing)
+   * store rejects with `StoreUnavailableError` (`closedStoreError`): the store serves nothing more, and
+   * nothing was written.
+   */
   close(): Promise<void>;
 }
 
-/** Every backend's factory has this shape; `src/store/index.ts` maps names to factories. */
-export type StoreFactory<TOptions = Record<string, unknown>> = (options: TOptions) => Promise<EventStore>;
+/**
+ * What every method of a closed store throws: `StoreUnavailableError` (not `ConfigError`) because the
+ * store is sound and was used after its owner shut it down, as in-flight work does during a shutdown.
+ */
+export function closedStoreError(backend: string, namespace: string): StoreUnavailableError {
+  return new StoreUnavailableError(`the ${backend} store (namespace ${namespace}) is closed`);
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Errors: few and typed; adapters translate driver errors at their boundary and keep them as `cause`.
@@ -290,7 +306,10 @@ export class DuplicateEventError extends EventStoreError {
   }
 }
 
-/** The server could not be reached or refused service; nothing was written. Safe to retry. */
+/**
+ * The server could not be reached or refused service, or the store was closed; nothing was written. Safe
+ * to retry (on a closed store: with another store).
+ */
 export class StoreUnavailableError extends EventStoreError {
   readonly code = 'unavailable';
 }

@@ -13,6 +13,8 @@ import {
   type SubscriptionOptions,
   type ExpectedVersion,
   type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
 } from './event-store.ts';
 
 export interface StreamName {
@@ -54,6 +56,68 @@ export function checkExpectedVersion(expected: ExpectedVersion | undefined): Exp
   throw new ConfigError(
     `invalid expectedVersion ${JSON.stringify(expected)}: a version >= 0, "no_stream", "exists" or "any"`,
   );
+}
+
+/**
+ * The one expected-version rule (as Emmett's `matchesExpectedVersion`): does a stream at `actual` (0 =
+ * absent) satisfy `expected`? Every backend judges with it; PostgreSQL's check runs inside its append
+ * statement (no extra round trip) and uses this to classify the outcome afterwards.
+ */
+export function matchesExpectedVersion(expected: ExpectedVersion, actual: number): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === 0;
+  if (expected === 'exists') return actual > 0;
+  return actual === expected;
+}
+
+/** Read options with defaults applied, checked the same way on every backend before any server is asked. */
+export interface ResolvedReadStreamOptions {
+  direction: 'forward' | 'backward';
+  /** Forward: the first version wanted (>= 1). Backward: the highest version wanted (undefined = the last). */
+  fromVersion: number | undefined;
+  /** `Infinity` when not given. */
+  limit: number;
+}
+
+/** A value as a message shows it (JSON.stringify throws on a BigInt and says nothing for a symbol). */
+function shown(value: unknown): string {
+  return typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
+}
+
+function readInt(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${what} must be an integer >= 0, got ${shown(value)}`);
+  return value;
+}
+
+export function checkReadStreamOptions(stream: string, options: ReadStreamOptions | undefined): ResolvedReadStreamOptions {
+  if (options === undefined) return { direction: 'forward', fromVersion: undefined, limit: Infinity };
+  if (typeof options !== 'object' || options === null) throw new ConfigError(`readStream ${stream}: options must be an object`);
+  const direction = options.direction === undefined ? 'forward' : options.direction;
+  if (direction !== 'forward' && direction !== 'backward') {
+    throw new ConfigError(`readStream ${stream}: direction must be "forward" or "backward", got ${shown(direction)}`);
+  }
+  return {
+    direction,
+    fromVersion: options.fromVersion === undefined ? undefined : readInt(options.fromVersion, `readStream ${stream}: fromVersion`),
+    limit: options.limit === undefined ? Infinity : readInt(options.limit, `readStream ${stream}: limit`),
+  };
+}
+
+export interface ResolvedReadAllOptions {
+  fromPosition: number;
+  /** `Infinity` when not given. */
+  limit: number;
+  category: string | undefined;
+}
+
+export function checkReadAllOptions(options: ReadAllOptions | undefined): ResolvedReadAllOptions {
+  if (options === undefined) return { fromPosition: 0, limit: Infinity, category: undefined };
+  if (typeof options !== 'object' || options === null) throw new ConfigError('readAll: options must be an object');
+  return {
+    fromPosition: options.fromPosition === undefined ? 0 : readInt(options.fromPosition, 'readAll: fromPosition'),
+    limit: options.limit === undefined ? Infinity : readInt(options.limit, 'readAll: limit'),
+    category: options.category === undefined ? undefined : checkCategory(options.category),
+  };
 }
 
 /** JSON text of a value, or a ConfigError naming the field that cannot be serialised. */
@@ -189,7 +253,6 @@ export function prepareEvents(
         const field = issue.path.length ? issue.path.map(String).join('.') : 'event'; // String: a path may hold a Symbol key
         throw new ConfigError(`append to ${stream}: events[${i}].${field}: ${issue.message}`);
       }
-      if (!EVENT_TYPE_PATTERN.test(e.type)) throw new ConfigError(`append to ${stream}: events[${i}].type is invalid`);
     }
     if (seen) {
       if (seen.has(e.id)) throw new ConfigError(`append to ${stream}: event id ${e.id} appears twice in one append`);

@@ -1,52 +1,33 @@
 /**
  * The one place that maps a backend name to its module. A new backend is one folder under src/store
- * plus one line here, and must pass the shared contract suite (test/contract) unchanged.
+ * (with a `descriptor.ts`) plus one line here, and must pass the shared contract suite (test/contract)
+ * unchanged: see README.md in this folder.
  */
 import type { EventStore } from '../core/event-store.ts';
-import { memoryBackend } from './memory/index.ts';
+import type { BackendDescriptor, BackendModule, BackendOptions } from './backend.ts';
+import { jetstreamDescriptor } from './jetstream/descriptor.ts';
+import { memoryDescriptor } from './memory/descriptor.ts';
+import { postgresDescriptor } from './postgres/descriptor.ts';
 
-/** What every backend gets: server URLs resolved by src/infra, and a namespace that isolates a run or a test. */
-export interface BackendOptions {
-  /** postgres://... (postgres, hybrid) */
-  pgUrl?: string;
-  /** nats://... (jetstream, hybrid) */
-  natsUrl?: string;
-  /** PostgreSQL schema / JetStream stream-name and subject prefix. Default `eventbench`. */
-  namespace?: string;
-  /** Backend-specific settings (e.g. JetStream duplicate window, PostgreSQL pool size). */
-  settings?: Record<string, unknown>;
-}
-
-/** A report of what `eventbench init` did: created, unchanged, or differing (never silently changed). */
-export interface InitReport {
-  backend: string;
-  items: { kind: string; name: string; status: 'created' | 'unchanged' | 'updated' | 'differs'; detail?: string }[];
-}
-
-export interface BackendModule {
-  /** Which servers the backend needs, so infra starts only those. */
-  needs: { postgres: boolean; nats: boolean };
-  create(options: BackendOptions): Promise<EventStore>;
-  /** `eventbench init`: migrations / stream presets, idempotent. */
-  init(options: BackendOptions & { preset?: string }): Promise<InitReport>;
-}
+export type { BackendDescriptor, BackendModule, BackendOptions, InitItem, InitReport } from './backend.ts';
 
 /**
- * Driver-backed modules load on first use: kysely alone takes ~0.5 s to import here, and every CLI
- * start (even `--help`) would pay for it. `needs` is stated here so infra can start servers first.
+ * A backend whose module loads on first use: kysely alone takes ~0.5 s to import here, and every CLI
+ * start (even `--help`) would pay for it. What callers need before that (`needs`, `sharedAcrossThreads`,
+ * settings checks) comes from the descriptor, which the module itself spreads into its own export.
  */
-function lazy(needs: BackendModule['needs'], load: () => Promise<BackendModule>): BackendModule {
+function lazy<T>(descriptor: BackendDescriptor<T>, load: () => Promise<BackendModule<T>>): BackendModule<T> {
   return {
-    needs,
+    ...descriptor,
     create: async (options) => (await load()).create(options),
     init: async (options) => (await load()).init(options),
   };
 }
 
 export const backends = {
-  memory: memoryBackend,
-  postgres: lazy({ postgres: true, nats: false }, async () => (await import('./postgres/index.ts')).postgresBackend),
-  jetstream: lazy({ postgres: false, nats: true }, async () => (await import('./jetstream/index.ts')).jetstreamBackend),
+  memory: lazy(memoryDescriptor, async () => (await import('./memory/index.ts')).memoryBackend),
+  postgres: lazy(postgresDescriptor, async () => (await import('./postgres/index.ts')).postgresBackend),
+  jetstream: lazy(jetstreamDescriptor, async () => (await import('./jetstream/index.ts')).jetstreamBackend),
 } satisfies Record<string, BackendModule>;
 
 export type BackendName = keyof typeof backends;

@@ -35,6 +35,7 @@ import {
   CapabilityError,
   ConfigError,
   DuplicateEventError,
+  StoreUnavailableError,
   VersionConflictError,
   type AppendResult,
   type Capabilities,
@@ -916,6 +917,79 @@ export const contractCases: ContractCase[] = [
       expect(await store.readAll({ category })).toEqual([]);
       // The store still works after all that.
       expect((await store.appendToStream(s, [ev('good')])).streamVersion).toBe(1);
+    },
+  },
+
+  {
+    name: 'bad read options are refused with ConfigError before anything is read',
+    async run(ctx) {
+      const store = await ctx.open();
+      const category = uniqueName('ro');
+      const s = `${category}-1`;
+      await store.appendToStream(s, ids('ro', 3).map((id) => ev(id)));
+      const badStream: [string, unknown][] = [
+        ['direction sideways', { direction: 'sideways' }],
+        ['direction null', { direction: null }],
+        ['negative limit', { limit: -1 }],
+        ['fractional limit', { limit: 1.5 }],
+        ['limit as text', { limit: '2' }],
+        ['NaN limit', { limit: Number.NaN }],
+        ['negative fromVersion', { fromVersion: -1 }],
+        ['fractional fromVersion', { fromVersion: 2.5 }],
+        ['backward with negative fromVersion', { direction: 'backward', fromVersion: -3 }],
+      ];
+      for (const [what, options] of badStream) {
+        const err = await expectConfigError(`readStream ${what}`, () => store.readStream(s, options as never));
+        expect(err, `readStream ${what}`).not.toBeInstanceOf(CapabilityError);
+      }
+      const badAll: [string, unknown][] = [
+        ['negative limit', { category, limit: -1 }],
+        ['fractional limit', { category, limit: 0.5 }],
+        ['negative fromPosition', { category, fromPosition: -1 }],
+        ['fromPosition as text', { category, fromPosition: '0' }],
+        ['Infinity fromPosition', { category, fromPosition: Infinity }],
+      ];
+      for (const [what, options] of badAll) {
+        const err = await expectConfigError(`readAll ${what}`, () => store.readAll(options as never));
+        expect(err, `readAll ${what}`).not.toBeInstanceOf(CapabilityError);
+      }
+      // The edges that are valid: nothing asked, nothing returned; from 0 means from the start.
+      expect(await store.readStream(s, { limit: 0 })).toEqual([]);
+      expect(await store.readStream(s, { direction: 'backward', limit: 0 })).toEqual([]);
+      expect((await store.readStream(s, { fromVersion: 0 })).map((e) => e.version)).toEqual([1, 2, 3]);
+      expect(await store.readAll({ category, limit: 0 })).toEqual([]);
+      expect((await store.readAll({ category, fromPosition: 0 })).map((e) => e.id)).toEqual(ids('ro', 3));
+    },
+  },
+
+  {
+    name: 'a closed store refuses every call with StoreUnavailableError and writes nothing',
+    async run(ctx) {
+      const store = await ctx.open();
+      const category = uniqueName('shut');
+      const s = `${category}-1`;
+      await store.appendToStream(s, [ev('before')]);
+      await store.close();
+      const calls: [string, () => Promise<unknown>][] = [
+        ['init', () => store.init()],
+        ['appendToStream', () => store.appendToStream(s, [ev('after')])],
+        ['appendToStream with a bad stream name', () => store.appendToStream('bad name', [ev('after2')])],
+        ['readStream', () => store.readStream(s)],
+        ['readAll', () => store.readAll({ category })],
+        ['streamVersion', () => store.streamVersion(s)],
+        ['subscribe', () => store.subscribe(uniqueName('late'), () => {}, { ...FAST, category })],
+        ['deleteSubscription', () => store.deleteSubscription(uniqueName('late'), { category })],
+        ['readDeadLetters', () => store.readDeadLetters(uniqueName('late'))],
+        ['storageStats', () => store.storageStats()],
+      ];
+      for (const [what, call] of calls) {
+        const err = await caught(call);
+        expect(err, `${what} on a closed store: ${String(err)}`).toBeInstanceOf(StoreUnavailableError);
+        expect(String((err as Error).message), `${what}: the message says why`).toMatch(/closed/);
+      }
+      await store.close(); // still idempotent
+      const other = await ctx.open();
+      expect((await other.readStream(s)).map((e) => e.id), 'nothing was written after close').toEqual(['before']);
     },
   },
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/event-store.ts';
 import { jetStreamNames } from '../../src/store/jetstream/naming.ts';
 import { parseJetStreamSettings } from '../../src/store/jetstream/settings.ts';
-import { parseServerVersion, serverAtLeast } from '../../src/store/jetstream/store.ts';
+import { parseServerVersion, serverAtLeast } from '../../src/store/jetstream/connection.ts';
 
 describe('JetStream naming', () => {
   it('maps <category>-<id> to <ns>.<category>.<id> in stream <ns>-<category>, and back', () => {

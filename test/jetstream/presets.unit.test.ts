@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/event-store.ts';
 import { ALL_PRESET, PRESETS, PRESET_NAMES, namespaced, presetsFor } from '../../src/store/jetstream/presets.ts';
-import { consumerConfigOf, differences, streamConfigOf } from '../../src/store/jetstream/init.ts';
+import { consumerConfigOf, streamConfigOf } from '../../src/store/jetstream/init.ts';
+import { differences } from '../../src/store/jetstream/streams.ts';
 import { filtersOverlap } from '../../src/core/subjects.ts';
 
 const DAY_NS = 24 * 60 * 60 * 1e9;

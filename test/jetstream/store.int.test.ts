@@ -18,7 +18,8 @@ import {
 } from '../../src/core/event-store.ts';
 import { findNatsServer, startManagedNats } from '../../src/infra/managed-nats.ts';
 import { freePort } from '../../src/infra/managed-process.ts';
-import { createJetStreamStore, VERSION_HEADER } from '../../src/store/jetstream/store.ts';
+import { createJetStreamStore } from '../../src/store/jetstream/store.ts';
+import { HEADERS, VERSION_HEADER } from '../../src/store/jetstream/publish-headers.ts';
 import { jetStreamNames } from '../../src/store/jetstream/naming.ts';
 import { waitFor } from '../contract/event-store-contract.ts';
 import { testNatsUrl, uniqueName } from '../support/servers.ts';
@@ -59,7 +60,7 @@ describe('JetStream adapter', () => {
     expect(info.config.duplicate_window).toBe(120_000 * 1e6);
     const stored = await jsm.streams.getMessage(names.categoryStream(category), { seq: r.positions[1]! });
     expect(stored?.subject).toBe(`${namespace}.${category}.42`);
-    expect(stored?.header?.get('Nats-Msg-Id')).toBe('m2');
+    expect(stored?.header?.get(HEADERS.msgId)).toBe('m2');
     expect(stored?.header?.get(VERSION_HEADER)).toBe('2');
     expect(stored?.json<{ version: number; aggregateId: string }>()).toMatchObject({ version: 2, aggregateId: '42' });
   });
@@ -75,7 +76,7 @@ describe('JetStream adapter', () => {
     const r = await store.appendToStream(s, [ev(' padded ')]);
     expect(await store.appendToStream(s, [ev(' padded ')])).toEqual({ streamVersion: 1, positions: r.positions, duplicate: true });
     const stored = await jsm.streams.getMessage(names.categoryStream(category), { seq: r.positions[0]! });
-    expect(stored?.header?.get('Nats-Msg-Id')).toBe('padded');
+    expect(stored?.header?.get(HEADERS.msgId)).toBe('padded');
     expect(stored?.json<{ id: string }>().id).toBe(' padded ');
   });
 

@@ -16,7 +16,6 @@ export const JS_ERR = {
   replicasNotSupported: 10074,
   insufficientResources: 10023,
   subjectsOverlap: 10065,
-  noMessageFound: 10037,
 } as const;
 
 export function apiCode(err: unknown): number | undefined {

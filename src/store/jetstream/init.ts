@@ -14,19 +14,19 @@ import {
   jetstreamManager,
   type ConsumerConfig,
   type JetStreamManager,
-  type StreamConfig,
 } from '@nats-io/jetstream';
 import { ConfigError } from '../../core/event-store.ts';
-import type { BackendOptions, InitReport } from '../index.ts';
+import type { BackendOptions, InitItem, InitReport } from '../backend.ts';
+import { connectNats } from './connection.ts';
 import { JS_ERR, apiCode, translateReadError } from './errors.ts';
 import { jetStreamNames } from './naming.ts';
 import { namespaced, presetsFor, type ConsumerPreset, type StreamPreset } from './presets.ts';
 import { parseJetStreamSettings } from './settings.ts';
-import { connectNats, deadLetterStreamConfig } from './store.ts';
+import { deadLetterStreamConfig, differences, ensureStream, type StreamSpec } from './streams.ts';
 
-type Item = InitReport['items'][number];
+type Item = InitItem;
 
-export function streamConfigOf(p: StreamPreset): Partial<StreamConfig> & { name: string } {
+export function streamConfigOf(p: StreamPreset): StreamSpec {
   return {
     name: p.name,
     subjects: p.subjects,
@@ -52,54 +52,6 @@ export function consumerConfigOf(c: ConsumerPreset): Partial<ConsumerConfig> {
     max_ack_pending: c.maxAckPending,
     replay_policy: ReplayPolicy.Instant,
   };
-}
-
-const fmt = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));
-
-/** Fields of `want` whose value on the server differs, as "field: server X, preset Y". */
-export function differences(want: Record<string, unknown>, have: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  for (const [key, value] of Object.entries(want)) {
-    if (key === 'name' || key === 'durable_name') continue;
-    let a = have[key];
-    let b = value;
-    if (Array.isArray(a) && Array.isArray(b)) {
-      a = [...a].sort();
-      b = [...b].sort();
-    }
-    if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) out.push(`${key}: server ${fmt(a)}, preset ${fmt(b)}`);
-  }
-  return out;
-}
-
-async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }, source: string): Promise<Item> {
-  try {
-    const info = await jsm.streams.info(cfg.name);
-    const diff = differences(cfg, info.config as unknown as Record<string, unknown>);
-    return diff.length === 0
-      ? { kind: 'stream', name: cfg.name, status: 'unchanged' }
-      : { kind: 'stream', name: cfg.name, status: 'differs', detail: `${diff.join('; ')} (left as it is; ${source})` };
-  } catch (err) {
-    if (apiCode(err) !== JS_ERR.streamNotFound) throw translateReadError(err);
-  }
-  try {
-    await jsm.streams.add(cfg);
-    return { kind: 'stream', name: cfg.name, status: 'created', detail: source };
-  } catch (err) {
-    if (apiCode(err) === JS_ERR.replicasNotSupported || apiCode(err) === JS_ERR.insufficientResources) {
-      throw new ConfigError(
-        `stream ${cfg.name} needs ${cfg.num_replicas} replicas (${source}), but this nats-server cannot place them: ${(err as Error).message}. ` +
-          'Run against a JetStream cluster of at least that many nodes (the prod environment of seed 003 is R3), or use another preset.',
-        { cause: err },
-      );
-    }
-    if (apiCode(err) === JS_ERR.subjectsOverlap) {
-      throw new ConfigError(`stream ${cfg.name}: its subjects ${fmt(cfg.subjects)} overlap an existing stream's (${(err as Error).message})`, {
-        cause: err,
-      });
-    }
-    throw translateReadError(err);
-  }
 }
 
 async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig>, source: string): Promise<Item> {
@@ -131,12 +83,12 @@ export async function initJetStream(options: BackendOptions & { preset?: string 
   try {
     const jsm = await jetstreamManager(nc).catch((err) => Promise.reject(translateReadError(err)));
     if (presets.length === 0) {
-      items.push(await ensureStream(jsm, deadLetterStreamConfig(names, settings), 'eventbench dead letters'));
+      items.push((await ensureStream(jsm, deadLetterStreamConfig(names, settings), 'eventbench dead letters')).item);
     }
     for (const preset of presets) {
       for (const s of preset.streams) {
         try {
-          items.push(await ensureStream(jsm, streamConfigOf(s), s.source));
+          items.push((await ensureStream(jsm, streamConfigOf(s), s.source)).item);
         } catch (err) {
           if (err instanceof ConfigError && items.length > 0) {
             const done = items.map((i) => `${i.name} ${i.status}`).join(', ');

@@ -5,12 +5,28 @@
  * (bench/jetstream-append.ts). The bytes are the same as nats.js would send (`publish-headers.unit.test.ts`).
  */
 import { headers, type Match, type MsgHdrs } from '@nats-io/transport-node';
+import { PubHeaders } from '@nats-io/jetstream';
 import { begin, end, put } from './slab.ts';
 
+/**
+ * The header names the adapter writes or reads, named once: nats.js's own (`PubHeaders`) for what the
+ * server interprets, and ours for the event's stream version (also in its envelope).
+ */
+export const HEADERS = {
+  version: 'Eventbench-Version',
+  msgId: PubHeaders.MsgIdHdr,
+  expectedLastSubjectSequence: PubHeaders.ExpectedLastSubjectSequenceHdr,
+  expectedLastMsgId: PubHeaders.ExpectedLastMsgIdHdr,
+} as const;
+
 /** The stream version of the event in a message (also in its envelope). */
-export const VERSION_HEADER = 'Eventbench-Version';
-const MSG_ID_HEADER = 'Nats-Msg-Id';
-const EXPECTED_SEQ_HEADER = 'Nats-Expected-Last-Subject-Sequence';
+export const VERSION_HEADER = HEADERS.version;
+
+// The fixed parts of the encoded block, built once from the names above.
+const HEAD = `NATS/1.0\r\n${HEADERS.version}: `;
+const MSG_ID = `\r\n${HEADERS.msgId}: `;
+const EXPECTED_SEQ = `\r\n${HEADERS.expectedLastSubjectSequence}: `;
+const TAIL = '\r\n\r\n';
 
 /** What nats.js would refuse (CR, LF) or change (it trims values) in a header value. */
 const NOT_VERBATIM = /^\s|\s$|[\r\n]/;
@@ -37,7 +53,7 @@ export class AppendHeaders implements MsgHdrs {
 
   encode(): Uint8Array {
     if (this.full) return (this.full as MsgHdrs & { encode(): Uint8Array }).encode();
-    const text = `NATS/1.0\r\nEventbench-Version: ${this.version}\r\nNats-Msg-Id: ${this.msgId}\r\nNats-Expected-Last-Subject-Sequence: ${this.expectedSeq}\r\n\r\n`;
+    const text = HEAD + this.version + MSG_ID + this.msgId + EXPECTED_SEQ + this.expectedSeq + TAIL;
     begin(text.length * 3);
     put(text);
     return end();
@@ -46,9 +62,9 @@ export class AppendHeaders implements MsgHdrs {
   private get real(): MsgHdrs {
     if (!this.full) {
       const h = headers();
-      h.append(VERSION_HEADER, String(this.version));
-      h.append(MSG_ID_HEADER, this.msgId);
-      h.append(EXPECTED_SEQ_HEADER, String(this.expectedSeq));
+      h.append(HEADERS.version, String(this.version));
+      h.append(HEADERS.msgId, this.msgId);
+      h.append(HEADERS.expectedLastSubjectSequence, String(this.expectedSeq));
       this.full = h;
     }
     return this.full;

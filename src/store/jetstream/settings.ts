@@ -1,6 +1,6 @@
-/** JetStream adapter settings (`BackendOptions.settings`), validated once; unknown keys are ignored. */
+/** JetStream adapter settings (`BackendOptions.settings`), validated once; an unknown key is refused. */
 import { z } from 'zod';
-import { ConfigError } from '../../core/event-store.ts';
+import { settingsParser } from '../backend.ts';
 
 export const JetStreamSettingsSchema = z.object({
   /** `Nats-Msg-Id` deduplication window of the category streams; also `capabilities.idempotencyWindowMs`. JetStream's default: 2 min. */
@@ -24,11 +24,4 @@ export const JetStreamSettingsSchema = z.object({
 });
 export type JetStreamSettings = z.infer<typeof JetStreamSettingsSchema>;
 
-export function parseJetStreamSettings(raw: Record<string, unknown> | undefined): JetStreamSettings {
-  const r = JetStreamSettingsSchema.safeParse(raw ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new ConfigError(`jetstream setting ${issue.path.join('.') || '(settings)'}: ${issue.message}`);
-  }
-  return r.data;
-}
+export const parseJetStreamSettings: (raw: Record<string, unknown> | undefined) => JetStreamSettings = settingsParser('jetstream', JetStreamSettingsSchema);

@@ -4,7 +4,8 @@
  * Backend settings: `maxEventBytes` (default 4 MiB), `idempotencyWindowMs` (default null = forever).
  */
 import type { EventStore } from '../../core/event-store.ts';
-import type { BackendModule, BackendOptions, InitReport } from '../index.ts';
+import type { BackendModule, BackendOptions, InitReport } from '../backend.ts';
+import { memoryDescriptor, type MemorySettings } from './descriptor.ts';
 import { openMemoryStore, MEMORY_CAPABILITIES, MEMORY_MAX_EVENT_BYTES, type MemoryStoreOptions } from './memory-store.ts';
 import { dropNamespace, hasNamespace, namespaceState } from './state.ts';
 
@@ -20,16 +21,16 @@ export function dropMemoryNamespace(namespace: string): boolean {
 }
 
 function fromBackendOptions(options: BackendOptions): MemoryStoreOptions {
-  const { maxEventBytes, idempotencyWindowMs } = options.settings ?? {};
+  const { maxEventBytes, idempotencyWindowMs } = memoryDescriptor.parseSettings(options.settings);
   return {
     ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
-    ...(maxEventBytes !== undefined ? { maxEventBytes: maxEventBytes as number } : {}),
-    ...(idempotencyWindowMs !== undefined ? { idempotencyWindowMs: idempotencyWindowMs as number | null } : {}),
+    ...(maxEventBytes !== undefined ? { maxEventBytes } : {}),
+    ...(idempotencyWindowMs !== undefined ? { idempotencyWindowMs } : {}),
   };
 }
 
-export const memoryBackend: BackendModule = {
-  needs: { postgres: false, nats: false },
+export const memoryBackend: BackendModule<MemorySettings> = {
+  ...memoryDescriptor,
   create: async (options) => openMemoryStore(fromBackendOptions(options)),
   init: async (options): Promise<InitReport> => {
     const name = options.namespace ?? 'eventbench';

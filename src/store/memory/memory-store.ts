@@ -8,8 +8,8 @@
 import {
   ConfigError,
   DuplicateEventError,
-  StoreUnavailableError,
   VersionConflictError,
+  closedStoreError,
   type AppendOptions,
   type AppendResult,
   type Capabilities,
@@ -28,7 +28,10 @@ import {
 import {
   checkCategory,
   checkExpectedVersion,
+  checkReadAllOptions,
+  checkReadStreamOptions,
   checkSubscriptionName,
+  matchesExpectedVersion,
   parseStreamName,
   prepareAppend,
 } from '../../core/validate.ts';
@@ -40,6 +43,7 @@ import {
   type NamespaceState,
   type StoredEvent,
 } from './state.ts';
+import { memoryDescriptor } from './descriptor.ts';
 import { consumerSettings, startConsumer, wakeSubscribers } from './subscription.ts';
 
 /** 4 MiB: generous for an in-process store, and the order of JetStream's / PostgreSQL's practical limits. */
@@ -84,35 +88,23 @@ export interface MemoryStoreFaults {
   forgetCheckpoints?: boolean;
 }
 
-
-function nonNegativeInt(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(`${field} must be an integer >= 0, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
 export function openMemoryStore(options: MemoryStoreOptions = {}, faults: MemoryStoreFaults = {}): EventStore {
   const namespace = options.namespace ?? 'eventbench';
   if (typeof namespace !== 'string' || namespace.length === 0) {
     throw new ConfigError(`memory store: namespace must be a non-empty string`);
   }
-  const maxEventBytes = options.maxEventBytes ?? MEMORY_MAX_EVENT_BYTES;
-  if (typeof maxEventBytes !== 'number' || !Number.isSafeInteger(maxEventBytes) || maxEventBytes < 1024) {
-    throw new ConfigError(`memory store: maxEventBytes must be an integer >= 1024, got ${JSON.stringify(maxEventBytes)}`);
-  }
+  // The settings' one rule (descriptor.ts), also for callers that open the store directly.
+  const settings = memoryDescriptor.parseSettings({ maxEventBytes: options.maxEventBytes, idempotencyWindowMs: options.idempotencyWindowMs });
+  const maxEventBytes = settings.maxEventBytes ?? MEMORY_MAX_EVENT_BYTES;
+  const windowMs = settings.idempotencyWindowMs ?? null;
   const now = options.now;
-  const windowMs = options.idempotencyWindowMs ?? null;
-  if (windowMs !== null && (typeof windowMs !== 'number' || !Number.isSafeInteger(windowMs) || windowMs < 1)) {
-    throw new ConfigError(`memory store: idempotencyWindowMs must be null or an integer >= 1, got ${JSON.stringify(windowMs)}`);
-  }
   const ns: NamespaceState = namespaceState(namespace).state;
   const capabilities: Capabilities = Object.freeze({ ...MEMORY_CAPABILITIES, idempotencyWindowMs: windowMs, maxEventBytes });
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
   const ensureOpen = (): void => {
-    if (closed) throw new StoreUnavailableError(`memory store (namespace ${namespace}) is closed`);
+    if (closed) throw closedStoreError('memory', namespace);
   };
 
   function append(stream: string, events: NewEvent[], options?: AppendOptions): AppendResult {
@@ -137,10 +129,8 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
       throw new DuplicateEventError(stream, known.map((k) => k.id));
     }
 
-    if (!faults.skipVersionCheck && expected !== 'any') {
-      const ok =
-        expected === 'no_stream' ? currentVersion === 0 : expected === 'exists' ? currentVersion > 0 : currentVersion === expected;
-      if (!ok) throw new VersionConflictError(stream, expected, currentVersion);
+    if (!faults.skipVersionCheck && !matchesExpectedVersion(expected, currentVersion)) {
+      throw new VersionConflictError(stream, expected, currentVersion);
     }
 
     if (state === undefined) {
@@ -185,36 +175,30 @@ export function openMemoryStore(options: MemoryStoreOptions = {}, faults: Memory
     return { streamVersion: streamEvents.length, positions, duplicate: false };
   }
 
-  function readStream(stream: string, options: ReadStreamOptions = {}): RecordedEvent[] {
+  function readStream(stream: string, options?: ReadStreamOptions): RecordedEvent[] {
     ensureOpen();
     parseStreamName(stream);
-    const direction = options.direction ?? 'forward';
-    if (direction !== 'forward' && direction !== 'backward') {
-      throw new ConfigError(`readStream ${stream}: direction must be "forward" or "backward", got ${JSON.stringify(direction)}`);
-    }
-    const limit = options.limit === undefined ? Infinity : nonNegativeInt(options.limit, 'readStream limit');
+    const { direction, fromVersion, limit } = checkReadStreamOptions(stream, options);
     const events = ns.streams.get(stream)?.events ?? [];
     const out: RecordedEvent[] = [];
     if (direction === 'forward') {
-      const from = options.fromVersion === undefined ? 1 : nonNegativeInt(options.fromVersion, 'readStream fromVersion');
+      const from = fromVersion ?? 1;
       for (let i = Math.max(from, 1) - 1; i < events.length && out.length < limit; i++) out.push(toRecorded(events[i]!));
     } else {
-      const from =
-        options.fromVersion === undefined ? events.length : nonNegativeInt(options.fromVersion, 'readStream fromVersion');
+      const from = fromVersion ?? events.length;
       for (let i = Math.min(from, events.length) - 1; i >= 0 && out.length < limit; i--) out.push(toRecorded(events[i]!));
     }
     return out;
   }
 
-  function readAll(options: ReadAllOptions = {}): RecordedEvent[] {
+  function readAll(options?: ReadAllOptions): RecordedEvent[] {
     ensureOpen();
-    const from = options.fromPosition === undefined ? 0 : nonNegativeInt(options.fromPosition, 'readAll fromPosition');
-    const limit = options.limit === undefined ? Infinity : nonNegativeInt(options.limit, 'readAll limit');
+    const { fromPosition: from, limit, category } = checkReadAllOptions(options);
     const out: RecordedEvent[] = [];
-    if (options.category === undefined) {
+    if (category === undefined) {
       for (let i = from; i < ns.all.length && out.length < limit; i++) out.push(toRecorded(ns.all[i]!));
     } else {
-      const events = ns.byCategory.get(checkCategory(options.category)) ?? [];
+      const events = ns.byCategory.get(category) ?? [];
       for (let i = firstAfter(events, from); i < events.length && out.length < limit; i++) out.push(toRecorded(events[i]!));
     }
     return out;

@@ -20,7 +20,7 @@ import {
   type ExpectedVersion,
   type NewEvent,
 } from '../../core/event-store.ts';
-import { checkExpectedVersion, parseStreamName, prepareAppend } from '../../core/validate.ts';
+import { checkExpectedVersion, matchesExpectedVersion, parseStreamName, prepareAppend } from '../../core/validate.ts';
 import { isServerError, isUnavailableSqlState, quoteIdent } from './connection.ts';
 
 type Kind = 'any' | 'no_stream' | 'exists' | 'version';
@@ -207,20 +207,13 @@ async function classify(
   const actual = version ?? 0;
   if (cause === undefined) {
     // The check failed without an error: the stream is not where the caller expected.
-    if (!matches(expected, actual)) throw new VersionConflictError(stream, expected, actual);
+    if (!matchesExpectedVersion(expected, actual)) throw new VersionConflictError(stream, expected, actual);
     return undefined; // it moved back into place between the two statements (cannot happen today): retry
   }
   if (isServerError(cause) && cause.constraint !== 'events_event_id_key' && cause.constraint !== 'outbox_pkey') {
     throw new VersionConflictError(stream, expected, actual, { cause });
   }
   return undefined; // duplicate id of a transaction that rolled back: retry
-}
-
-function matches(expected: ExpectedVersion, actual: number): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return actual === 0;
-  if (expected === 'exists') return actual > 0;
-  return expected === actual;
 }
 
 async function currentVersion(client: pg.ClientBase, schema: string, stream: string): Promise<number> {

@@ -96,7 +96,6 @@ export function translateError(err: unknown, what: string): unknown {
   return err;
 }
 
-/** Row of `events` (or of claim_events) as read with EVENT_COLUMNS. */
 /** An `events` row as the read queries select it (typed from the one `Database` interface). */
 export type EventRow = Omit<Selectable<EventsTable>, 'category' | 'created_at' | 'transaction_id'>;
 

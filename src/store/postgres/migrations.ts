@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
-import type { InitReport } from '../index.ts';
+import type { InitReport } from '../backend.ts';
 import { quoteIdent } from './connection.ts';
 import type { Database } from './schema.ts';
 

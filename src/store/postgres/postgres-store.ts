@@ -9,6 +9,7 @@ import {
   ConfigError,
   OutcomeUnknownError,
   StoreUnavailableError,
+  closedStoreError,
   type AppendOptions,
   type AppendResult,
   type Capabilities,
@@ -23,8 +24,8 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '../../core/event-store.ts';
-import { checkCategory, checkSubscriptionName, parseStreamName } from '../../core/validate.ts';
-import type { InitReport } from '../index.ts';
+import { checkCategory, checkReadAllOptions, checkReadStreamOptions, checkSubscriptionName, parseStreamName } from '../../core/validate.ts';
+import type { InitReport } from '../backend.ts';
 import { appendOnClient, type AppendSettings } from './append.ts';
 import { channelName, checkSchemaName, createDb, createPool, toRecorded, translateError, type EventRow } from './connection.ts';
 import { migrate } from './migrations.ts';
@@ -96,7 +97,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   let closing: Promise<void> | undefined;
 
   const ensureOpen = () => {
-    if (closed) throw new ConfigError('the postgres store is closed');
+    if (closed) throw closedStoreError('postgres', schema);
   };
 
   async function checkout(what: string): Promise<pg.PoolClient> {
@@ -148,33 +149,32 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       }
     },
 
-    async readStream(stream: string, readOptions: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    async readStream(stream: string, readOptions?: ReadStreamOptions): Promise<RecordedEvent[]> {
       ensureOpen();
       parseStreamName(stream);
-      const backward = readOptions.direction === 'backward';
+      const { direction, fromVersion, limit } = checkReadStreamOptions(stream, readOptions);
+      if (limit === 0) return [];
+      const backward = direction === 'backward';
       try {
         let q = db.withSchema(schema).selectFrom('events').select(EVENT_COLUMNS).where('stream_id', '=', stream);
-        if (readOptions.fromVersion !== undefined) q = q.where('version', backward ? '<=' : '>=', readOptions.fromVersion);
+        if (fromVersion !== undefined) q = q.where('version', backward ? '<=' : '>=', fromVersion);
         q = q.orderBy('version', backward ? 'desc' : 'asc');
-        if (readOptions.limit !== undefined) q = q.limit(readOptions.limit);
+        if (limit !== Infinity) q = q.limit(limit);
         return (await q.execute()).map((r) => toRecorded(r as EventRow));
       } catch (err) {
         throw translateError(err, `read ${stream}`);
       }
     },
 
-    async readAll(readOptions: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    async readAll(readOptions?: ReadAllOptions): Promise<RecordedEvent[]> {
       ensureOpen();
-      const category = readOptions.category === undefined ? undefined : checkCategory(readOptions.category);
+      const { fromPosition, limit, category } = checkReadAllOptions(readOptions);
+      if (limit === 0) return [];
       try {
-        let q = db
-          .withSchema(schema)
-          .selectFrom('events')
-          .select(EVENT_COLUMNS)
-          .where('position', '>', readOptions.fromPosition ?? 0);
+        let q = db.withSchema(schema).selectFrom('events').select(EVENT_COLUMNS).where('position', '>', fromPosition);
         if (category !== undefined) q = q.where('category', '=', category);
         q = q.orderBy('position');
-        if (readOptions.limit !== undefined) q = q.limit(readOptions.limit);
+        if (limit !== Infinity) q = q.limit(limit);
         return (await q.execute()).map((r) => toRecorded(r as EventRow));
       } catch (err) {
         throw translateError(err, 'readAll');
@@ -298,9 +298,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     close(): Promise<void> {
+      // Closed from the first call on: no new work starts while subscriptions wind down.
+      closed = true;
       closing ??= (async () => {
         await Promise.allSettled([...subscriptions].map((s) => s.close()));
-        closed = true;
         await notifier?.close();
         await feed.close();
         await db.destroy().catch(() => {});

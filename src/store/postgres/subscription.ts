@@ -37,7 +37,7 @@
  * consumer retries after backoffMs[attempt-1] (last value repeats) in order; at maxDeliver the event goes
  * to dead_letters with a `dead` row and the batch moves on.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type pg from 'pg';
@@ -49,9 +49,10 @@ import {
   type SubscriptionOptions,
 } from '../../core/event-store.ts';
 import { resolveSubscriptionOptions } from '../../core/validate.ts';
-import { quoteIdent, toRecorded, translateError, type EventRow } from './connection.ts';
+import { toRecorded, translateError, type EventRow } from './connection.ts';
 import { Waker, type ChangeFeed } from './notify.ts';
 import type { Database, SubscriptionClaimsTable } from './schema.ts';
+import { subscriptionStatements } from './subscription-statements.ts';
 
 export interface SubscriptionDeps {
   db: Kysely<Database>;
@@ -238,63 +239,14 @@ export async function startSubscription(
 
   const backoff = (attempt: number) => backoffMs[Math.min(attempt - 1, backoffMs.length - 1)]!;
 
-  /**
-   * The per-batch statements (claim, read, acknowledge), as named prepared statements: parsing and
-   * planning them for every batch cost ~0.3 ms each, as much as a tenth of the batch's server time. Their
-   * generic plans are the custom ones (checked with EXPLAIN): index range scans.
-   */
-  const q = quoteIdent(schema);
-  const prepared = (kind: string, text: string) => ({ name: `eb_sub_${kind}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`, text });
-  const CLAIM = prepared('claim', `SELECT * FROM ${q}.claim_events($1, $2, $3::int, $4::int, $5::int)`);
-  // An ordered range scan of the (transaction_id, position) index; the LIMIT (the claim's event count) is
-  // what lets the planner see that: without it, it cannot estimate a range of row comparisons and chose a
-  // sequential scan of the table plus a sort (measured at 1M events).
-  const READ = prepared(
-    'read',
-    `SELECT e.position, e.transaction_id, e.stream_id, e.version, e.event_id, e.type, e.data, e.metadata, e."timestamp",
-            e.correlation_id, e.causation_id, e.aggregate_id, e.aggregate_type
-       FROM ${q}.events e
-      WHERE (e.transaction_id, e.position) > ($1::xid8, $2::bigint)
-        AND (e.transaction_id, e.position) <= ($3::xid8, $4::bigint)
-        AND ($5::text IS NULL OR e.category = $5::text)
-      ORDER BY e.transaction_id, e.position
-      LIMIT $6::int`,
-  );
-  // The acknowledgement: the claim is deleted (whole batch done) or given back from its last done row, and
-  // the successes logged as one range (sql/002, event_log_ranges), only if the claim is still under the
-  // lease the batch was claimed with. $6/$7: the range's end (NULL: nothing done, nothing to log).
-  const LOG_SUCCESS = `INSERT INTO ${q}.event_log_ranges
-                   (subscription, category, from_transaction_id, from_position, to_transaction_id, to_position,
-                    retried_positions, retried_attempts, skipped_positions)
-            SELECT $3, $11::text, $4::xid8, $5::bigint, $6::xid8, $7::bigint, $8::bigint[], $9::int[], $10::bigint[]
-             WHERE $6::xid8 IS NOT NULL AND EXISTS (SELECT 1 FROM settled)`;
-  const ACK = prepared(
-    'ack',
-    `WITH settled AS (DELETE FROM ${q}.subscription_claims WHERE id = $1 AND lease = $2 RETURNING id),
-          log AS (${LOG_SUCCESS})
-     SELECT set_config('synchronous_commit', 'off', true)`,
-  );
-  // Anything short of the claim's end: its start moves past the done rows ($6/$7, NULL: none) and it
-  // expires $12 seconds from now (a page acknowledged: ack wait renewed) or at $14 (given back: now, or
-  // when a pending retry is due), whichever is later.
-  const MOVE_START = prepared(
-    'move_start',
-    `WITH settled AS (
-            UPDATE ${q}.subscription_claims c
-               SET from_transaction_id = coalesce($6::xid8, c.from_transaction_id),
-                   from_position = coalesce($7::bigint, c.from_position),
-                   events = greatest(c.events - $13::int, 0),
-                   expires_at = greatest(clock_timestamp() + make_interval(secs => $12::float8), to_timestamp($14::float8))
-             WHERE c.id = $1 AND c.lease = $2
-            RETURNING c.id),
-          log AS (${LOG_SUCCESS})
-     SELECT set_config('synchronous_commit', 'off', true)`,
-  );
+  const statements = subscriptionStatements(schema);
 
   /** Claims the next range (one statement: it holds the subscription row lock until it commits). */
   async function claimRange(): Promise<ClaimInfo> {
     const pages = catchingUp ? CLAIM_PAGES : 1;
-    const claimed = await deps.pool.query<ClaimInfo>({ ...CLAIM, values: [name, owner, batchSize, pages, Math.ceil(ackWaitMs)] });
+    const claimed = await deps.pool.query<ClaimInfo>(
+      statements.claim.query({ subscription: name, owner, batchSize, pages, ackWaitSeconds: Math.ceil(ackWaitMs) }),
+    );
     return claimed.rows[0]!;
   }
 
@@ -307,10 +259,16 @@ export async function startSubscription(
     const fromPosition = index === 0 ? claim.from_position : positions[index - 1];
     if (readsEnded) throw new Error(`subscription ${name} is closed`);
     readPool ??= deps.openReadPool();
-    const { rows } = await readPool.query<ClaimRow>({
-      ...READ,
-      values: [fromTransactionId, fromPosition, ends[index], positions[index], claim.category, claim.page_events![index]],
-    });
+    const { rows } = await readPool.query<ClaimRow>(
+      statements.read.query({
+        fromTransactionId,
+        fromPosition,
+        toTransactionId: ends[index],
+        toPosition: positions[index],
+        category: claim.category,
+        limit: claim.page_events![index],
+      }),
+    );
     return {
       batch: {
         claimId: claim.claim_id,
@@ -399,27 +357,25 @@ export async function startSubscription(
     if (!complete && unacknowledgeable.has(ack.claimId)) return;
     // The logged range ends at the last done row (a complete page: its end, the same row).
     const list = (numbers: number[]) => `{${numbers.join(',')}}`;
-    const values: unknown[] = [
-      ack.claimId,
-      ack.lease,
-      name,
-      ack.startTransactionId,
-      ack.startPosition,
-      ack.lastTransactionId,
-      ack.lastPosition,
-      list(ack.retriedPositions),
-      list(ack.retriedAttempts),
-      list(ack.skippedPositions),
-    ];
-    values.push(category);
+    const logged = {
+      claimId: ack.claimId,
+      lease: ack.lease,
+      subscription: name,
+      fromTransactionId: ack.startTransactionId,
+      fromPosition: ack.startPosition,
+      toTransactionId: ack.lastTransactionId,
+      toPosition: ack.lastPosition,
+      retriedPositions: list(ack.retriedPositions),
+      retriedAttempts: list(ack.retriedAttempts),
+      skippedPositions: list(ack.skippedPositions),
+      category,
+    };
     if (complete && ack.last) {
-      await deps.pool.query({ ...ACK, values });
+      await deps.pool.query(statements.ack.query(logged));
     } else if (complete) {
-      values.push(ackWaitMs / 1000, ack.done, 0);
-      await deps.pool.query({ ...MOVE_START, values });
+      await deps.pool.query(statements.moveStart.query({ ...logged, renewSeconds: ackWaitMs / 1000, done: ack.done, retryAtSeconds: 0 }));
     } else {
-      values.push(0, ack.done, ack.retryAt / 1000);
-      await deps.pool.query({ ...MOVE_START, values });
+      await deps.pool.query(statements.moveStart.query({ ...logged, renewSeconds: 0, done: ack.done, retryAtSeconds: ack.retryAt / 1000 }));
     }
   }
 
