@@ -3,6 +3,7 @@
  * p99 so far, errors, dropped, lag, time left); otherwise a log line every few seconds, so CI logs stay
  * readable.
  */
+import { formatRate } from '../report/format.ts';
 import type { Progress } from '../runners/load/run.ts';
 
 const LOG_EVERY_MS = 5000;
@@ -14,7 +15,7 @@ export interface ProgressReporter {
 
 export function formatProgress(p: Progress): string {
   const left = Math.max(0, Math.ceil((p.totalMs - p.elapsedMs) / 1000));
-  const rate = (v: number): string => `${Math.round(v).toLocaleString('en-US')}/s`;
+  const rate = (v: number): string => formatRate(v >= 100 ? Math.round(v) : v);
   return [
     `[${p.backend}] ${p.phase}`,
     p.targetRate === null ? 'closed loop' : `target ${rate(p.targetRate)}`,
@@ -32,7 +33,8 @@ export function formatProgress(p: Progress): string {
 
 export function createProgressReporter(stream: NodeJS.WriteStream): ProgressReporter {
   const tty = Boolean(stream.isTTY);
-  let lastLog = 0;
+  // The first update is logged at once (a run starting many workers says so), then every LOG_EVERY_MS.
+  let lastLog = Number.NEGATIVE_INFINITY;
   let drawn = false;
   return {
     update(p) {

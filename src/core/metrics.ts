@@ -36,7 +36,8 @@ export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 export interface PublishMetrics {
   published(eventType: string, count: number, appendSeconds: number): void;
   appendError(kind: ErrorKind): void;
-  dropped(): void;
+  /** `count` (default 1) scheduled sends not made. */
+  dropped(count?: number): void;
   setInFlight(n: number): void;
 }
 
@@ -266,8 +267,8 @@ export function createRunMetrics(backend: string): RunMetrics {
     appendError(kind) {
       errorCells.get(kind)!.n += 1;
     },
-    dropped() {
-      droppedCell.n += 1;
+    dropped(count = 1) {
+      droppedCell.n += count;
     },
     setInFlight(n) {
       inFlight.labels(backend).set(n);

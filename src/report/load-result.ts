@@ -7,7 +7,16 @@
 import { z } from 'zod';
 import { environmentSchema } from '../core/environment.ts';
 
-export const LOAD_RESULT_SCHEMA_VERSION = 1;
+/**
+ * 2 (2026-12-04): `maxSearch` gained `limitFound` and `hint` (a max search in which no step failed found
+ * only a lower bound). Files of version 1 do not validate against this schema: their max searches do
+ * not say whether the limit was found.
+ */
+export const LOAD_RESULT_SCHEMA_VERSION = 2;
+
+/** The load executors, k6's names where k6 has one (each a module in src/runners/load/executors/). */
+export const EXECUTOR_NAMES = ['constant', 'ramp', 'closed', 'max'] as const;
+export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
 
 export const latencySchema = z.object({
   count: z.number().int().nonnegative(),
@@ -137,14 +146,25 @@ export const backendResultSchema = z.object({
     .nullable(),
   resources: z.object({ loadGenerator: usageSchema, servers: z.array(usageSchema) }),
   timeline: z.array(timelineEntrySchema),
-  maxSearch: z.object({ slo: z.string(), sustainableRate: z.number().nullable(), steps: z.array(maxStepSchema) }).nullable(),
+  maxSearch: z
+    .object({
+      slo: z.string(),
+      /** The highest rate whose step passed; with `limitFound: false` only a lower bound. */
+      sustainableRate: z.number().nullable(),
+      /** Whether a step failed; false: every step passed, the real limit is higher. */
+      limitFound: z.boolean(),
+      /** What to do when the limit was not found ("raise --duration or --rate"), null otherwise. */
+      hint: z.string().nullable(),
+      steps: z.array(maxStepSchema),
+    })
+    .nullable(),
   thresholds: z.array(thresholdOutcomeSchema),
   histograms: z.object({ unit: z.literal('microseconds'), latency: z.string(), endToEnd: z.string().nullable() }),
 });
 
 export const scenarioSchema = z.object({
   command: z.enum(['load', 'bench']),
-  executor: z.enum(['constant', 'ramp', 'closed', 'max']),
+  executor: z.enum(EXECUTOR_NAMES),
   workload: z.string(),
   seed: z.number().int(),
   runId: z.string(),

@@ -3,12 +3,30 @@
  * Every number says what it is; thresholds say which broke and by how much; capabilities that differ
  * between backends are listed, because a faster backend that guarantees less is not simply faster.
  */
+import { ERROR_KINDS } from '../core/metrics.ts';
+import { formatRate } from './format.ts';
 import type { BackendResult, LoadResult } from './load-result.ts';
 
 const fmtMs = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const fmtInt = (v: number): string => Math.round(v).toLocaleString('en-US');
+/** A rate without its unit: whole above 100, else 3 significant digits (1.67, not 2). */
+const fmtRateNumber = (v: number): string => formatRate(v).replace(/\/s$/, '');
 const fmtPct = (v: number): string => `${(v * 100).toFixed(v < 0.001 && v > 0 ? 3 : 2)}%`;
 const fmtBytes = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${fmtInt(v)}`);
+
+/** `0`, or `12 (conflict 10, unavailable 2)`: the count and, when there are any, their kinds. */
+export function formatErrors(errors: BackendResult['errors']): string {
+  if (errors.total === 0) return '0';
+  const kinds = ERROR_KINDS.filter((k) => errors[k] > 0).map((k) => `${k} ${fmtInt(errors[k])}`);
+  return `${fmtInt(errors.total)} (${kinds.join(', ')})`;
+}
+
+/** The max search's verdict: a limit, a lower bound (no step failed), or none. */
+export function formatMaxSearch(m: NonNullable<BackendResult['maxSearch']>): string {
+  if (m.sustainableRate === null) return `max sustainable rate under ${m.slo}: none found (every step failed)`;
+  if (!m.limitFound) return `max sustainable rate under ${m.slo}: at least ${formatRate(m.sustainableRate)} (${m.hint ?? 'no step failed, so this is a lower bound'})`;
+  return `max sustainable rate under ${m.slo}: ${formatRate(m.sustainableRate)}`;
+}
 
 interface Column {
   header: string;
@@ -19,14 +37,15 @@ const COLUMNS: Column[] = [
   { header: 'backend', value: (b) => b.backend },
   { header: 'events/s', value: (b) => (b.error ? 'failed' : fmtInt(b.throughput.eventsPerSec)) },
   { header: 'appends/s', value: (b) => (b.error ? 'failed' : fmtInt(b.throughput.appendsPerSec)) },
-  { header: 'target appends/s', value: (b) => (b.throughput.targetPerSec === null ? 'closed' : fmtInt(b.throughput.targetPerSec)) },
+  { header: 'target appends/s', value: (b) => (b.throughput.targetPerSec === null ? 'closed' : `${b.maxSearch && !b.maxSearch.limitFound ? '>= ' : ''}${fmtRateNumber(b.throughput.targetPerSec)}`) },
   { header: 'p50 ms', value: (b) => fmtMs(b.latency.p50) },
   { header: 'p90 ms', value: (b) => fmtMs(b.latency.p90) },
   { header: 'p99 ms', value: (b) => fmtMs(b.latency.p99) },
   { header: 'p99.9 ms', value: (b) => fmtMs(b.latency.p999) },
   { header: 'max ms', value: (b) => fmtMs(b.latency.max) },
   { header: 'e2e p99 ms', value: (b) => (b.endToEnd && b.endToEnd.count > 0 ? fmtMs(b.endToEnd.p99) : 'n/a') },
-  { header: 'errors', value: (b) => `${fmtInt(b.errors.total)} (${fmtPct(b.errors.rate)})` },
+  { header: 'errors', value: (b) => formatErrors(b.errors) },
+  { header: 'error rate', value: (b) => fmtPct(b.errors.rate) },
   { header: 'dropped', value: (b) => fmtInt(b.dropped.count) },
   { header: 'bytes/event', value: (b) => fmtBytes(b.storage?.bytesPerEvent) },
 ];
@@ -68,12 +87,12 @@ function scenarioLine(result: LoadResult): string {
   const s = result.scenario;
   const load =
     s.executor === 'constant'
-      ? `constant ${s.rate}/s`
+      ? `constant ${formatRate(s.rate ?? 0)}`
       : s.executor === 'ramp'
-        ? `ramp ${(s.stages ?? []).map((st) => `${st.rate}/s:${st.durationMs / 1000}s`).join(',')}`
+        ? `ramp ${s.rate ? `from ${formatRate(s.rate)} ` : ''}${(s.stages ?? []).map((st) => `${formatRate(st.rate)}:${st.durationMs / 1000}s`).join(',')}`
         : s.executor === 'closed'
           ? `closed loop, ${s.writers} writers`
-          : `max search from ${s.rate}/s under ${s.slo}`;
+          : `max search from ${formatRate(s.rate ?? 0)} under ${s.slo}`;
   return `${s.workload} workload, ${load}, ${s.durationMs / 1000}s measured after ${s.warmupMs / 1000}s warm-up, seed ${s.seed}, ${s.workers} worker(s), max ${s.maxInFlight} in flight`;
 }
 
@@ -101,7 +120,7 @@ export function formatTerminalSummary(result: LoadResult): string {
     if (b.late.count > 0) extra.push(`${fmtInt(b.late.count)} sends left > ${b.late.thresholdMs} ms late (send delay p99 ${fmtMs(b.sendDelay.p99)} ms)`);
     if (b.totals.unfinished > 0) extra.push(`${fmtInt(b.totals.unfinished)} appends still in flight at the end`);
     if (b.consumer && !b.consumer.caughtUp) extra.push(`consumer did not catch up (lag ${b.consumer.lagEnd})`);
-    if (b.maxSearch) extra.push(`max sustainable rate under ${b.maxSearch.slo}: ${b.maxSearch.sustainableRate === null ? 'none found' : `${fmtInt(b.maxSearch.sustainableRate)}/s`}`);
+    if (b.maxSearch) extra.push(formatMaxSearch(b.maxSearch));
     if (extra.length) lines.push(`${b.backend}: ${extra.join('; ')}`);
   }
   const diffs = capabilityDifferences(result.backends);
@@ -150,7 +169,7 @@ export function renderSummaryMarkdown(result: LoadResult): string {
       `- throughput: ${fmtInt(b.throughput.eventsPerSec)} events/s (${fmtInt(b.throughput.appendsPerSec)} appends/s, target ${b.throughput.targetPerSec === null ? 'closed loop' : `${fmtInt(b.throughput.targetPerSec)} appends/s`}) over ${b.measuredSeconds}s${b.interrupted ? ' (interrupted)' : ''}`,
       `- append latency from intended send: p50 ${fmtMs(b.latency.p50)}, p99 ${fmtMs(b.latency.p99)}, p99.9 ${fmtMs(b.latency.p999)}, max ${fmtMs(b.latency.max)} ms; the client's own view (send -> ack): p99 ${fmtMs(b.serviceTime.p99)} ms`,
       `- end-to-end (intended send -> consumer): ${b.endToEnd && b.endToEnd.count > 0 ? `p50 ${fmtMs(b.endToEnd.p50)}, p99 ${fmtMs(b.endToEnd.p99)}, max ${fmtMs(b.endToEnd.max)} ms` : 'not measured'}`,
-      `- errors: ${Object.entries(b.errors).filter(([k]) => k !== 'total' && k !== 'rate').map(([k, v]) => `${k} ${v}`).join(', ')} (${fmtPct(b.errors.rate)}); dropped ${b.dropped.count}; late sends ${b.late.count}; unfinished ${b.totals.unfinished}`,
+      `- errors: ${formatErrors(b.errors)} (${fmtPct(b.errors.rate)} of appends sent); dropped ${b.dropped.count}; late sends ${b.late.count}; unfinished ${b.totals.unfinished}`,
       `- consumer: ${b.consumer ? `${fmtInt(b.consumer.processed)} processed, ${b.consumer.failed} failed, lag max ${b.consumer.lagMax}, end ${b.consumer.lagEnd}` : 'off'}`,
       `- storage: ${b.storage ? `${fmtInt(b.storage.events)} events, ${fmtInt(b.storage.bytes)} bytes, ${fmtBytes(b.storage.bytesPerEvent)} bytes/event${storageDetail(b.storage)}` : 'n/a'}`,
       `- CPU / memory: load generator ${b.resources.loadGenerator.cpuPercent}% CPU, ${fmtInt(b.resources.loadGenerator.rssMaxBytes / 2 ** 20)} MiB${b.resources.servers.map((s) => `; ${s.name} ${s.cpuPercent}% CPU, ${fmtInt(s.rssMaxBytes / 2 ** 20)} MiB`).join('')}`,
@@ -160,7 +179,7 @@ export function renderSummaryMarkdown(result: LoadResult): string {
       out.push('| threshold | result |', '|---|---|', ...b.thresholds.map((t) => `| \`${t.threshold}\` | ${t.passed ? 'pass' : '**FAIL**'}: ${t.description} |`), '');
     }
     if (b.maxSearch) {
-      out.push(`Max search under \`${b.maxSearch.slo}\`: sustainable rate **${b.maxSearch.sustainableRate ?? 'none'}**/s`, '');
+      out.push(`Max search: **${formatMaxSearch(b.maxSearch)}**`, '');
       out.push('| step | target/s | achieved/s | p50 | p99 | dropped | in flight | lag | verdict |', '|---|---|---|---|---|---|---|---|---|');
       for (const s of b.maxSearch.steps) out.push(`| ${s.step} | ${fmtInt(s.targetRate)} | ${fmtInt(s.achievedRate)} | ${fmtMs(s.p50)} | ${fmtMs(s.p99)} | ${s.dropped} | ${s.unfinished} | ${s.lag ?? 'n/a'} | ${s.reason} |`);
       out.push('');

@@ -18,9 +18,9 @@ export interface CliHandle {
   waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
-/** Starts the CLI without PG_URL / NATS_URL from the caller's environment, so flags decide. */
-export function startEventbench(args: string[], timeoutMs = 60_000): CliHandle {
-  const env = { ...process.env };
+/** Starts the CLI without PG_URL / NATS_URL from the caller's environment, so flags decide; `extraEnv` is added. */
+export function startEventbench(args: string[], timeoutMs = 60_000, extraEnv: Record<string, string> = {}): CliHandle {
+  const env = { ...process.env, ...extraEnv };
   delete env.PG_URL;
   delete env.NATS_URL;
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -63,6 +63,6 @@ export function startEventbench(args: string[], timeoutMs = 60_000): CliHandle {
   };
 }
 
-export function eventbench(args: string[], timeoutMs = 60_000): Promise<CliRun> {
-  return startEventbench(args, timeoutMs).done;
+export function eventbench(args: string[], timeoutMs = 60_000, extraEnv: Record<string, string> = {}): Promise<CliRun> {
+  return startEventbench(args, timeoutMs, extraEnv).done;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadResultSchema, type LoadResult } from '../../src/report/load-result.ts';
-import { decodeHistogram } from '../../src/runners/load/histogram.ts';
+import { decodeHistogram } from '../../src/report/histogram.ts';
 import { createStore, type BackendName } from '../../src/store/index.ts';
 import { SYNTHETIC_CATEGORY } from '../../src/workloads/synthetic.ts';
 import { testNatsUrl, testPgUrl, uniqueName } from '../support/servers.ts';

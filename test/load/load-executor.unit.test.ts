@@ -8,7 +8,7 @@ import type { AppendResult, EventStore } from '../../src/core/event-store.ts';
 import { createNoopMetrics } from '../../src/core/metrics.ts';
 import { createVirtualClock, type Clock } from '../../src/runners/load/clock.ts';
 import { LoadExecutor, type PhaseSpec } from '../../src/runners/load/executor.ts';
-import { decodeHistogram, summarize } from '../../src/runners/load/histogram.ts';
+import { decodeHistogram, summarize } from '../../src/report/histogram.ts';
 import { constantSegments } from '../../src/runners/load/schedule.ts';
 import { syntheticWorkload } from '../../src/workloads/synthetic.ts';
 

@@ -1,6 +1,7 @@
 /** The ramp, closed and max executors end to end on the memory backend (no servers, short runs). */
 import { describe, expect, it } from 'vitest';
 import { runLoad, type LoadScenario } from '../../src/runners/load/run.ts';
+import { formatMaxSearch } from '../../src/report/load-summary.ts';
 import { uniqueName } from '../support/servers.ts';
 
 function run(scenario: Partial<LoadScenario>) {
@@ -41,18 +42,23 @@ describe('executors on memory', () => {
     expect(r.sendDelay.max).toBe(0);
   });
 
-  it('max: raises the rate while the objective holds, then bisects', async () => {
+  it('max: runs doubling steps on a real (in-process) store and reports what it found', async () => {
     const r = await run({
       executor: 'max',
-      rate: 500,
-      durationMs: 3000,
+      rate: 50,
+      durationMs: 2000,
       stepDurationMs: 500,
-      slo: { source: 'p99<2s', metric: 'p99', op: '<', value: 2000 },
+      slo: { source: 'p99<10s', metric: 'p99', op: '<', value: 10_000 },
     });
-    const steps = r.maxSearch!.steps;
+    const search = r.maxSearch!;
+    const steps = search.steps;
     expect(steps.length).toBeGreaterThanOrEqual(2);
-    expect(steps[0]!.targetRate).toBe(500);
-    if (steps[0]!.passed) expect(steps[1]!.targetRate).toBe(1000);
-    expect(r.maxSearch!.sustainableRate).toBe(Math.max(...steps.filter((s) => s.passed).map((s) => s.targetRate)));
+    expect(steps[0]!.targetRate).toBe(50);
+    if (steps[0]!.passed) expect(steps[1]!.targetRate).toBe(100);
+    const passed = steps.filter((s) => s.passed).map((s) => s.targetRate);
+    expect(search.sustainableRate).toBe(passed.length ? Math.max(...passed) : null);
+    // A limit is found exactly when a step failed; otherwise the result says it is a lower bound.
+    expect(search.limitFound).toBe(steps.some((s) => !s.passed));
+    if (!search.limitFound) expect(formatMaxSearch(search)).toMatch(/at least .*lower bound: raise --duration or --rate/);
   });
 });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/event-store.ts';
-import { describeOutcome, evaluateThresholds, parseDuration, parseRate, parseStages, parseThreshold } from '../../src/runners/load/parse.ts';
+import { parseDuration, parseRate, parseStages } from '../../src/runners/load/parse.ts';
+import { describeOutcome, evaluateThresholds, parseThreshold } from '../../src/runners/load/thresholds.ts';
+import { executorFromFlags } from '../../src/runners/load/executors/index.ts';
 import { ArrivalSchedule, constantSegments, expectedCount, rampSegments } from '../../src/runners/load/schedule.ts';
-import { decodeHistogram, encodeHistogram, mergeEncoded, newHistogram, recordMs, summarize } from '../../src/runners/load/histogram.ts';
+import { decodeHistogram, encodeHistogram, mergeEncoded, newHistogram, recordMs, summarize } from '../../src/report/histogram.ts';
 
 describe('load input parsing', () => {
   it('reads rates in the forms users type, seed 002 included', () => {
@@ -84,5 +86,56 @@ describe('histograms', () => {
     const merged = mergeEncoded([encodeHistogram(a), encodeHistogram(b)]);
     expect(summarize(merged)).toEqual(summarize(all));
     expect(summarize(decodeHistogram(encodeHistogram(all))).p99).toBeCloseTo(495, 0);
+  });
+});
+
+describe('bounds and precise refusals', () => {
+  it('refuses rates above the limit and exponent notation, saying why', () => {
+    expect(parseRate('1000k/s')).toBe(1_000_000);
+    expect(() => parseRate('1000001/s')).toThrow(/is 1,000,001\/s, above the limit of 1,000,000\/s in total/);
+    expect(() => parseRate('1e12/s')).toThrow(/exponent notation is not accepted/);
+    expect(() => parseRate('1.5E3/s')).toThrow(/exponent notation is not accepted/);
+  });
+
+  it('bounds durations at 7 days', () => {
+    expect(parseDuration('7d')).toBe(7 * 86_400_000);
+    expect(parseDuration('168h')).toBe(7 * 86_400_000);
+    expect(() => parseDuration('169h')).toThrow(/--duration "169h" is longer than the limit of 7d/);
+    expect(() => parseDuration('99999h')).toThrow(/longer than the limit/);
+  });
+
+  it('takes ratio thresholds as a percentage or a fraction in [0, 1], nothing else', () => {
+    expect(parseThreshold('error_rate<5%')).toMatchObject({ value: 0.05 });
+    expect(parseThreshold('error_rate<0.05')).toMatchObject({ value: 0.05 });
+    expect(parseThreshold('dropped_rate<=1')).toMatchObject({ value: 1 });
+    expect(() => parseThreshold('error_rate<5')).toThrow(/"5" is a fraction above 1; a ratio is a percentage up to 100% \(e\.g\. 5%\)/);
+    expect(() => parseThreshold('error_rate<101%')).toThrow(/over 100%/);
+  });
+});
+
+describe('executor flags', () => {
+  const defaults = { rate: '100/s', durationMs: 10_000 };
+  it('infers the executor from the flags and refuses flags of another executor, both ways', () => {
+    expect(executorFromFlags(undefined, { stages: '10/s:1s' }, defaults).executor).toBe('ramp');
+    expect(executorFromFlags(undefined, { writers: '3' }, defaults)).toMatchObject({ executor: 'closed', fields: { writers: 3 }, notices: [] });
+    expect(executorFromFlags(undefined, {}, defaults)).toMatchObject({ executor: 'constant', fields: { rate: 100 } });
+    const refused: [string | undefined, Record<string, string>][] = [
+      [undefined, { writers: '4', rate: '10/s' }],
+      [undefined, { writers: '4', stages: '10/s:1s' }],
+      ['max', { writers: '4' }],
+      ['constant', { writers: '4' }],
+      ['ramp', { stages: '10/s:1s', writers: '4' }],
+      ['closed', { rate: '10/s' }],
+      ['closed', { stages: '10/s:1s' }],
+      ['constant', { stages: '10/s:1s' }],
+      [undefined, { slo: 'p99<5ms' }],
+      [undefined, { stepDuration: '1s' }],
+      ['ramp', { stages: '10/s:1s', slo: 'p99<5ms' }],
+    ];
+    for (const [executor, flags] of refused) expect(() => executorFromFlags(executor, flags, defaults), JSON.stringify([executor, flags])).toThrow(/cannot be combined with/);
+  });
+
+  it('says which default closed uses without --writers', () => {
+    expect(executorFromFlags('closed', {}, defaults)).toMatchObject({ fields: { writers: 10 }, notices: ['closed loop with 10 writers (the default; set --writers to choose)'] });
   });
 });

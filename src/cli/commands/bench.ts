@@ -5,13 +5,11 @@
  * gets an answer in well under a minute with managed servers and no configuration.
  */
 import type { Command } from 'commander';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ConfigError } from '../../core/event-store.ts';
+import { makeTempOutDir, prepareOutDir } from '../../report/out-dir.ts';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../../store/index.ts';
 import { addServerOptions } from '../server-options.ts';
-import { addLoadOptions, parseLoadOptions, runLoadCommand, type LoadCliOptions } from './load.ts';
+import { addLoadOptions, checkRunFits, parseLoadOptions, printNotices, runLoadCommand, type LoadCliOptions } from './load.ts';
 
 /** The two real backends the question is about; `memory` (the harness's ceiling) can be added. */
 const REAL_BACKENDS = ['postgres', 'jetstream'] as const;
@@ -35,10 +33,14 @@ export function registerBench(program: Command): void {
     .option('--backends <list>', `comma-separated backends (available: ${BACKEND_NAMES.join(', ')}) (default: ${REAL_BACKENDS.join(',')})`);
   addLoadOptions(cmd, { duration: '5s', warmup: '1s', rate: '500/s' });
   addServerOptions(cmd).action(async (opts: LoadCliOptions & { backends?: string }) => {
+    // Everything that can be refused is refused here, before any server starts or anything is written.
     const list = parseBackendList(opts.backends);
     const parsed = parseLoadOptions(opts, { rate: '500/s' });
-    // Default output outside the repository, so running a bench never dirties a checkout.
-    const out = opts.out ?? mkdtempSync(join(tmpdir(), `eventbench-bench-${new Date().toISOString().replace(/[:.]/g, '-')}-`));
+    checkRunFits(list, parsed);
+    // Default output outside the repository, so running a bench never dirties a checkout; created only
+    // now that the input is valid, and removed again if the run writes nothing into it.
+    const out = opts.out !== undefined ? prepareOutDir(opts.out) : makeTempOutDir(`eventbench-bench-${new Date().toISOString().replace(/[:.]/g, '-')}-`);
+    printNotices(parsed);
     const { exitCode } = await runLoadCommand({
       command: 'bench',
       backends: list,

@@ -10,7 +10,7 @@ import type { ConsumeMetrics } from '../../core/metrics.ts';
 import type { WorkloadModule } from '../../workloads/workload.ts';
 import type { Clock } from './clock.ts';
 import { INTENDED_AT_KEY } from './executor.ts';
-import { newHistogram, recordMs, type Histogram } from './histogram.ts';
+import { newHistogram, recordMs, type Histogram } from '../../report/histogram.ts';
 
 const LAG_POLL_MS = 1000;
 

@@ -49,6 +49,9 @@ export function createGenerator(config: LoadSideConfig): ObservingGenerator {
   return workloads[config.workload].create(options);
 }
 
+/** How long a scrape waits for a worker's own counters before using its latest periodic copy. */
+const SCRAPE_TIMEOUT_MS = 1000;
+
 const EMPTY_LIVE: LiveStats = { sent: 0, appends: 0, events: 0, errors: 0, dropped: 0, inFlight: 0, p99Ms: 0, window: '' };
 
 export class LocalLoadSide implements LoadSide {
@@ -95,9 +98,10 @@ export class LocalLoadSide implements LoadSide {
 // Worker threads
 // ---------------------------------------------------------------------------------------------------
 
-export type ToWorker = { type: 'phase'; id: number; spec: PhaseSpec } | { type: 'stop' } | { type: 'close' };
+export type ToWorker = { type: 'phase'; id: number; spec: PhaseSpec } | { type: 'metrics'; id: number } | { type: 'stop' } | { type: 'close' };
 export type FromWorker =
   | { type: 'ready' }
+  | { type: 'metrics'; id: number; metrics: MetricsSnapshot }
   | { type: 'live'; live: LiveStats; metrics: MetricsSnapshot }
   | { type: 'phaseResult'; id: number; result: PhaseResult }
   | { type: 'error'; id?: number; name: string; message: string }
@@ -116,6 +120,7 @@ export class WorkerLoadSide implements LoadSide {
   private latest: LiveStats = EMPTY_LIVE;
   private metrics: MetricsSnapshot = [];
   private nextId = 1;
+  private readonly scrapes = new Map<number, (m: MetricsSnapshot) => void>();
   private readonly waiting = new Map<number, { resolve: (r: PhaseResult) => void; reject: (e: Error) => void }>();
   private closed: Promise<void> | null = null;
   private exited = false;
@@ -152,6 +157,10 @@ export class WorkerLoadSide implements LoadSide {
     if (msg.type === 'live') {
       this.latest = msg.live;
       this.metrics = msg.metrics;
+    } else if (msg.type === 'metrics') {
+      this.metrics = msg.metrics;
+      this.scrapes.get(msg.id)?.(msg.metrics);
+      this.scrapes.delete(msg.id);
     } else if (msg.type === 'phaseResult') {
       this.waiting.get(msg.id)?.resolve(msg.result);
       this.waiting.delete(msg.id);
@@ -178,8 +187,26 @@ export class WorkerLoadSide implements LoadSide {
     return this.latest;
   }
 
-  async metricsSnapshot(): Promise<MetricsSnapshot> {
-    return this.metrics;
+  /**
+   * The worker's counters as of now, asked for at scrape time: the periodic live message alone let
+   * /metrics show up to half a second old published counts next to the consumer's current processed
+   * counts (published 432 < processed 515 with 2 workers). A busy worker answers late: after
+   * SCRAPE_TIMEOUT_MS the latest copy is used.
+   */
+  metricsSnapshot(): Promise<MetricsSnapshot> {
+    if (this.exited) return Promise.resolve(this.metrics);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.scrapes.delete(id);
+        resolve(this.metrics);
+      }, SCRAPE_TIMEOUT_MS);
+      this.scrapes.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      this.worker.postMessage({ type: 'metrics', id } satisfies ToWorker);
+    });
   }
 
   stop(): void {

@@ -1,34 +1,49 @@
 /**
- * Parsers for the load tester's textual inputs: rates (`100/s`, seed 002's `100/sec`, `6000/min`),
- * durations (`60s`, `500ms`, `1m30s`), ramp stages (`100/s:10s,1000/s:20s`) and k6-style thresholds
- * (`p99<50ms`, `error_rate<0.1%`). Every failure is a ConfigError naming the flag and what is accepted.
+ * Parsers for the load tester's textual inputs: rates (`100/s`, `100/sec`, `6000/min`), durations
+ * (`60s`, `500ms`, `1m30s`) and ramp stages (`100/s:10s,1000/s:20s`). Every failure is a ConfigError
+ * naming the flag, what is wrong and what is accepted. Thresholds live in thresholds.ts.
  */
 import { ConfigError } from '../../core/event-store.ts';
+import { fmtCount, formatRate } from '../../report/format.ts';
+import { MAX_DURATION_MS, MAX_RATE_PER_SEC } from './limits.ts';
 
 const RATE_UNITS: Record<string, number> = { s: 1, sec: 1, second: 1, m: 1 / 60, min: 1 / 60, minute: 1 / 60 };
 
-/** Appends per second from `100/s`, `100/sec`, `1.5k/s`, `6000/min`. */
+
+/** Appends per second from `100/s`, `100/sec`, `1.5k/s`, `6000/min`, at most MAX_RATE_PER_SEC. */
 export function parseRate(text: string, flag = '--rate'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)(k)?\s*\/\s*([a-z]+)\s*$/i.exec(String(text));
+  const s = String(text);
+  if (/^\s*[\d.]+e[+-]?\d+/i.test(s)) {
+    throw new ConfigError(`${flag} ${JSON.stringify(text)}: exponent notation is not accepted; write the number out, e.g. 1000/s or 1.5k/s (at most ${fmtCount(MAX_RATE_PER_SEC)}/s)`);
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)(k)?\s*\/\s*([a-z]+)\s*$/i.exec(s);
   const unit = m ? RATE_UNITS[m[3]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {
     throw new ConfigError(`${flag} ${JSON.stringify(text)} is not a rate: use e.g. 100/s, 100/sec or 6000/min`);
   }
   const rate = Number(m[1]) * (m[2] ? 1000 : 1) * unit;
   if (!(rate > 0) || !Number.isFinite(rate)) throw new ConfigError(`${flag} ${JSON.stringify(text)} must be greater than 0`);
+  checkRateLimit(rate, `${flag} ${JSON.stringify(text)}`);
   return rate;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Refuses a rate above MAX_RATE_PER_SEC, saying what it amounts to and where the limit is. */
+export function checkRateLimit(perSec: number, what: string): void {
+  if (perSec > MAX_RATE_PER_SEC) {
+    throw new ConfigError(`${what} is ${formatRate(perSec)}, above the limit of ${fmtCount(MAX_RATE_PER_SEC)}/s in total: the arrival schedule cannot honour more on one machine`);
+  }
+}
 
-/** Milliseconds from `60s`, `500ms`, `1m30s`, `2h`. A bare number is seconds. */
-export function parseDuration(text: string, flag = '--duration', options: { allowZero?: boolean } = {}): number {
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds from `60s`, `500ms`, `1m30s`, `2h`, `1d`. A bare number is seconds. At most 7 days. */
+export function parseDuration(text: string, flag = '--duration', options: { allowZero?: boolean; maxMs?: number } = {}): number {
   const s = String(text).trim();
   let ms: number;
   if (/^\d+(\.\d+)?$/.test(s)) {
     ms = Number(s) * 1000;
   } else {
-    const parts = [...s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+    const parts = [...s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
     if (parts.length === 0 || parts.map((p) => p[0]).join('') !== s) {
       throw new ConfigError(`${flag} ${JSON.stringify(text)} is not a duration: use e.g. 60s, 500ms or 1m30s`);
     }
@@ -37,7 +52,17 @@ export function parseDuration(text: string, flag = '--duration', options: { allo
   if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !options.allowZero)) {
     throw new ConfigError(`${flag} ${JSON.stringify(text)} must be a positive duration (e.g. 10s)`);
   }
+  const max = options.maxMs ?? MAX_DURATION_MS;
+  if (ms > max) throw new ConfigError(`${flag} ${JSON.stringify(text)} is longer than the limit of ${formatDuration(max)}`);
   return Math.round(ms);
+}
+
+/** `7d`, `90s`, `1.5s`, `500ms` */
+export function formatDuration(ms: number): string {
+  if (ms >= 86_400_000 && ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms >= 1000) return `${Number((ms / 1000).toPrecision(6))}s`;
+  return `${ms}ms`;
 }
 
 export interface Stage {
@@ -46,15 +71,18 @@ export interface Stage {
   durationMs: number;
 }
 
-/** `100/s:10s,1000/s:20s` -> stages. */
+/** `100/s:10s,1000/s:20s` -> stages; their durations add up to at most the duration limit. */
 export function parseStages(text: string, flag = '--stages'): Stage[] {
   const items = String(text).split(',').map((s) => s.trim()).filter(Boolean);
   if (items.length === 0) throw new ConfigError(`${flag} is empty: use e.g. '100/s:10s,1000/s:20s'`);
-  return items.map((item) => {
+  const stages = items.map((item) => {
     const idx = item.lastIndexOf(':');
     if (idx <= 0) throw new ConfigError(`${flag} stage ${JSON.stringify(item)} must be <rate>:<duration>, e.g. 1000/s:20s`);
     return { rate: parseRateOrZero(item.slice(0, idx), flag), durationMs: parseDuration(item.slice(idx + 1), flag) };
   });
+  const total = stages.reduce((a, s) => a + s.durationMs, 0);
+  if (total > MAX_DURATION_MS) throw new ConfigError(`${flag}: the stages last ${formatDuration(total)} together, longer than the limit of ${formatDuration(MAX_DURATION_MS)}`);
+  return stages;
 }
 
 function parseRateOrZero(text: string, flag: string): number {
@@ -65,118 +93,7 @@ function parseRateOrZero(text: string, flag: string): number {
 export function parsePositiveInt(text: string, flag: string, max = 1_000_000): number {
   const n = Number(text);
   if (!/^\s*\d+\s*$/.test(String(text)) || !Number.isSafeInteger(n) || n < 1 || n > max) {
-    throw new ConfigError(`${flag} ${JSON.stringify(text)} must be a whole number from 1 to ${max}`);
+    throw new ConfigError(`${flag} ${JSON.stringify(text)} must be a whole number from 1 to ${fmtCount(max)}`);
   }
   return n;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Thresholds (k6: `'p(99)<50'`; here `p99<50ms`)
-// ---------------------------------------------------------------------------------------------------
-
-export const THRESHOLD_METRICS = {
-  p50: 'ms',
-  p90: 'ms',
-  p99: 'ms',
-  p999: 'ms',
-  max: 'ms',
-  e2e_p99: 'ms',
-  error_rate: 'ratio',
-  dropped: 'count',
-  dropped_rate: 'ratio',
-  rate: 'per_second',
-} as const;
-export type ThresholdMetric = keyof typeof THRESHOLD_METRICS;
-export type ThresholdOp = '<' | '<=' | '>' | '>=';
-
-export interface Threshold {
-  /** As the user wrote it, for the summary. */
-  source: string;
-  metric: ThresholdMetric;
-  op: ThresholdOp;
-  /** In the metric's unit: ms, a ratio 0..1, a count, or appends per second. */
-  value: number;
-}
-
-const THRESHOLD_HELP = "use <metric><op><value>, e.g. 'p99<50ms', 'error_rate<0.1%', 'rate>=990/s', 'dropped<1'; metrics: " +
-  Object.keys(THRESHOLD_METRICS).join(', ');
-
-export function parseThreshold(text: string, flag = '--threshold'): Threshold {
-  const m = /^\s*([a-z_0-9().]+)\s*(<=|>=|<|>)\s*(.+?)\s*$/i.exec(String(text));
-  if (!m) throw new ConfigError(`${flag} ${JSON.stringify(text)} is malformed: ${THRESHOLD_HELP}`);
-  // Accept k6's spelling p(99) as well.
-  const metric = m[1]!.toLowerCase().replace(/^p\((\d+(?:\.\d+)?)\)$/, (_, p: string) => `p${p.replace('.', '')}`);
-  if (!Object.hasOwn(THRESHOLD_METRICS, metric)) {
-    throw new ConfigError(`${flag} ${JSON.stringify(text)}: unknown metric ${JSON.stringify(m[1])}; ${THRESHOLD_HELP}`);
-  }
-  const kind = THRESHOLD_METRICS[metric as ThresholdMetric];
-  const raw = m[3]!;
-  let value: number;
-  if (kind === 'ms') {
-    const v = /^(\d+(?:\.\d+)?)(us|µs|ms|s)?$/.exec(raw);
-    if (!v) throw new ConfigError(`${flag} ${JSON.stringify(text)}: ${JSON.stringify(raw)} is not a time (e.g. 50ms, 1.5s)`);
-    value = Number(v[1]) * ({ us: 0.001, µs: 0.001, ms: 1, s: 1000 } as Record<string, number>)[v[2] ?? 'ms']!;
-  } else if (kind === 'ratio') {
-    const v = /^(\d+(?:\.\d+)?)(%)?$/.exec(raw);
-    if (!v) throw new ConfigError(`${flag} ${JSON.stringify(text)}: ${JSON.stringify(raw)} is not a ratio (e.g. 0.1% or 0.001)`);
-    value = Number(v[1]) / (v[2] ? 100 : 1);
-  } else if (kind === 'count') {
-    if (!/^\d+$/.test(raw)) throw new ConfigError(`${flag} ${JSON.stringify(text)}: ${JSON.stringify(raw)} is not a count`);
-    value = Number(raw);
-  } else {
-    value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : parseRate(raw, flag);
-  }
-  return { source: String(text).trim(), metric: metric as ThresholdMetric, op: m[2] as ThresholdOp, value };
-}
-
-export interface ThresholdValues {
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  e2e_p99: number | null;
-  error_rate: number;
-  dropped: number;
-  dropped_rate: number;
-  rate: number;
-}
-
-export interface ThresholdOutcome {
-  threshold: string;
-  metric: ThresholdMetric;
-  op: ThresholdOp;
-  limit: number;
-  actual: number | null;
-  passed: boolean;
-  /** How far past the limit (actual - limit, in the metric's unit), 0 when passed. */
-  by: number;
-  unit: string;
-}
-
-export function evaluateThresholds(thresholds: Threshold[], values: ThresholdValues): ThresholdOutcome[] {
-  return thresholds.map((t) => {
-    const actual = values[t.metric];
-    const unit = THRESHOLD_METRICS[t.metric];
-    if (actual === null || Number.isNaN(actual)) {
-      // Not measured (e.g. no consumer): a threshold on it cannot pass silently.
-      return { threshold: t.source, metric: t.metric, op: t.op, limit: t.value, actual: null, passed: false, by: Number.NaN, unit };
-    }
-    const passed = t.op === '<' ? actual < t.value : t.op === '<=' ? actual <= t.value : t.op === '>' ? actual > t.value : actual >= t.value;
-    return { threshold: t.source, metric: t.metric, op: t.op, limit: t.value, actual, passed, by: passed ? 0 : Math.abs(actual - t.value), unit };
-  });
-}
-
-/** "p99<50ms: 812.4ms, over by 762.4ms" */
-export function describeOutcome(o: ThresholdOutcome): string {
-  const fmt = (v: number): string =>
-    o.unit === 'ms' ? `${round(v)}ms` : o.unit === 'ratio' ? `${round(v * 100)}%` : o.unit === 'per_second' ? `${round(v)}/s` : `${round(v)}`;
-  if (o.actual === null) return `${o.threshold}: not measured in this run`;
-  if (o.passed) return `${o.threshold}: ${fmt(o.actual)} ok`;
-  const direction = o.op.startsWith('<') ? 'over' : 'under';
-  return `${o.threshold}: ${fmt(o.actual)}, ${direction} by ${fmt(o.by)}`;
-}
-
-function round(v: number): number {
-  return Math.abs(v) >= 100 ? Math.round(v * 10) / 10 : Math.round(v * 1000) / 1000;
 }

@@ -5,7 +5,7 @@
  * `toResult()` is plain data that crosses worker threads; `mergeWindowResults` adds them up exactly.
  */
 import { ERROR_KINDS, type ErrorKind } from '../../core/metrics.ts';
-import { encodeHistogram, mergeEncoded, newHistogram, recordMs, type Histogram } from './histogram.ts';
+import { encodeHistogram, mergeEncoded, newHistogram, recordMs, type Histogram } from '../../report/histogram.ts';
 
 /** A send is "late" when it left this long after its intended time (the generator fell behind). */
 export const LATE_SEND_MS = 10;
@@ -118,9 +118,10 @@ export class WindowRecorder {
     this.bucket(atMs).errors += 1;
   }
 
-  onDropped(intendedMs: number): void {
-    this.dropped += 1;
-    this.bucket(intendedMs).dropped += 1;
+  /** `count` due sends (intended at `intendedMs`, or within its second) that were not made. */
+  onDropped(intendedMs: number, count = 1): void {
+    this.dropped += count;
+    this.bucket(intendedMs).dropped += count;
   }
 
   toResult(): WindowResult {

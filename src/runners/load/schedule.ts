@@ -43,6 +43,32 @@ export function rateAt(segments: Segment[], offsetMs: number): number {
   return 0;
 }
 
+/** Appends due in the first `offsetMs` of the schedule (the integral of the rate up to there). */
+function dueBefore(segments: Segment[], offsetMs: number): number {
+  let start = 0;
+  let n = 0;
+  for (const s of segments) {
+    const tau = Math.min(Math.max(0, offsetMs - start), s.durationMs) / 1000;
+    const d = s.durationMs / 1000;
+    n += s.fromRate * tau + ((s.toRate - s.fromRate) * tau * tau) / (2 * d);
+    start += s.durationMs;
+    if (offsetMs <= start) break;
+  }
+  return n;
+}
+
+/**
+ * How many appends have an intended offset below `offsetMs`: exactly the `i` for which
+ * `new ArrivalSchedule(segments).offsetOf(i) < offsetMs` (the integral, corrected for rounding).
+ */
+export function countBefore(segments: Segment[], offsetMs: number): number {
+  const at = (i: number): number => new ArrivalSchedule(segments).offsetOf(i);
+  let count = Math.max(0, Math.ceil(dueBefore(segments, offsetMs)));
+  while (count > 0 && !(at(count - 1) < offsetMs)) count -= 1;
+  while (at(count) < offsetMs) count += 1;
+  return count;
+}
+
 /**
  * Iterates intended offsets (ms from the schedule start) of appends 0, 1, 2, ... in order:
  * op i is due when the cumulative count N(t) = integral of the rate reaches i.

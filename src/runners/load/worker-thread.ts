@@ -21,6 +21,8 @@ try {
         },
         (e: Error) => post({ type: 'error', id: msg.id, name: e.name, message: e.message }),
       );
+    } else if (msg.type === 'metrics') {
+      void side.metricsSnapshot().then((metrics) => post({ type: 'metrics', id: msg.id, metrics }));
     } else if (msg.type === 'stop') {
       side.stop();
     } else if (msg.type === 'close') {

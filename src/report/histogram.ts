@@ -1,5 +1,5 @@
 /**
- * HdrHistogram helpers. Latencies are recorded in microseconds (integers, 3 significant digits, auto
+ * HdrHistogram helpers, the results format of every latency (the `histograms` of result.json). Latencies are recorded in microseconds (integers, 3 significant digits, auto
  * resizing, so a paused server's 10 s latency is as exact as a 200 µs one) and reported in ms.
  * Histograms cross worker threads as compressed base64 and merge exactly with `add`.
  */
@@ -45,17 +45,18 @@ export interface LatencySummary {
 
 const ms = (us: number): number => Math.round(us) / 1000;
 
-/** Percentiles in ms. An empty histogram reports zeros with count 0 (so the count says "not measured"). */
+/**
+ * Percentiles in ms. An empty histogram reports zeros with count 0 (so the count says "not measured").
+ * Every value is a bucket's highest equivalent value (3 significant digits), max included (percentile
+ * 100, not `maxValue`: the same value before and after an encode or a merge), and no percentile is
+ * reported above max or above the next higher percentile: a table never shows p99.9 > max.
+ */
 export function summarize(h: Histogram): LatencySummary {
   if (h.totalCount === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
-  return {
-    count: h.totalCount,
-    mean: Math.round(h.mean) / 1000,
-    p50: ms(h.getValueAtPercentile(50)),
-    p90: ms(h.getValueAtPercentile(90)),
-    p99: ms(h.getValueAtPercentile(99)),
-    p999: ms(h.getValueAtPercentile(99.9)),
-    // Percentile 100, not `maxValue`: the same (bucket-equivalent) value before and after a merge.
-    max: ms(h.getValueAtPercentile(100)),
-  };
+  const max = ms(h.getValueAtPercentile(100));
+  const p999 = Math.min(max, ms(h.getValueAtPercentile(99.9)));
+  const p99 = Math.min(p999, ms(h.getValueAtPercentile(99)));
+  const p90 = Math.min(p99, ms(h.getValueAtPercentile(90)));
+  const p50 = Math.min(p90, ms(h.getValueAtPercentile(50)));
+  return { count: h.totalCount, mean: Math.min(max, Math.round(h.mean) / 1000), p50, p90, p99, p999, max };
 }

@@ -2,6 +2,10 @@
  * The generator keeps its promise: against the memory backend (no server in the way) the achieved rate,
  * counted by acknowledgement time inside the measured window, is within 2% of the target at 1,000/s and
  * 20,000/s, and the warm-up is excluded from the measured counts.
+ *
+ * In the servers project (an int test without servers) because it asserts wall-clock behaviour: the
+ * unit project must pass on a loaded machine; the scheduling and counting logic itself is tested on a
+ * virtual clock in load-executor.unit.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/runners/load/run.ts';

@@ -1,0 +1,229 @@
+/**
+ * Result assembly: what a load run measured (the measured window, the whole-run totals, the consumer,
+ * storage and resource figures) turned into one `BackendResult` of the results schema; the
+ * `BackendResult` of a backend that failed before it measured anything; and the whole `LoadResult` of a
+ * `load` or `bench` command.
+ */
+import type { Environment } from '../core/environment.ts';
+import { ERROR_KINDS, type ErrorKind } from '../core/metrics.ts';
+import { decodeHistogram, encodeHistogram, summarize, type Histogram } from './histogram.ts';
+import { LOAD_RESULT_SCHEMA_VERSION, type BackendResult, type ExecutorName, type LoadResult, type TimelineEntry } from './load-result.ts';
+
+/** What the load side recorded in the measured window (the runner's WindowResult has this shape). */
+export interface MeasuredWindow {
+  sent: number;
+  appends: number;
+  events: number;
+  eventsAckedInWindow: number;
+  errors: Record<ErrorKind, number>;
+  dropped: number;
+  late: number;
+  unfinished: number;
+  /** Encoded HdrHistograms (histogram.ts). */
+  latency: string;
+  serviceTime: string;
+  sendDelay: string;
+  timeline: { second: number; appends: number; events: number; errors: number; dropped: number; latency: string }[];
+}
+
+/** The measured window's target schedule (open loop): the rate at an offset, and its mean. */
+export interface TargetSchedule {
+  rateAt(offsetMs: number): number;
+  meanPerSec: number;
+}
+
+export interface MeasuredRun {
+  backend: string;
+  capabilities: BackendResult['capabilities'];
+  interrupted: boolean;
+  /** The measured window and how long it actually lasted (ms). */
+  measured: MeasuredWindow;
+  measuredMs: number;
+  /** Null for closed loop. */
+  target: TargetSchedule | null;
+  wholeRun: BackendResult['totals']['wholeRun'];
+  lateThresholdMs: number;
+  /** Per-second consumer lag of the measured window. */
+  lagSamples: Map<number, number>;
+  consumer: (NonNullable<BackendResult['consumer']> & { endToEnd: Histogram; processing: Histogram }) | null;
+  storage: BackendResult['storage'];
+  resources: BackendResult['resources'];
+  maxSearch: BackendResult['maxSearch'];
+}
+
+const round1 = (v: number): number => Math.round(v * 10) / 10;
+
+export function assembleBackendResult(run: MeasuredRun): BackendResult {
+  const { measured, measuredMs, target } = run;
+  const seconds = measuredMs / 1000;
+  const errorsTotal = ERROR_KINDS.reduce((sum, k) => sum + measured.errors[k], 0);
+  const attempted = measured.sent + measured.dropped;
+  const timeline: TimelineEntry[] = measured.timeline
+    .filter((t) => t.second * 1000 < Math.max(measuredMs, 1))
+    .map((t) => {
+      const s = summarize(decodeHistogram(t.latency));
+      return {
+        second: t.second,
+        targetRate: target ? round1(target.rateAt(t.second * 1000 + 500)) : null,
+        appends: t.appends,
+        events: t.events,
+        errors: t.errors,
+        dropped: t.dropped,
+        p50: s.p50,
+        p99: s.p99,
+        max: s.max,
+        lag: run.lagSamples.get(t.second) ?? null,
+      };
+    });
+  const targetPerSec = target ? target.meanPerSec : null;
+  const consumer = run.consumer;
+  return {
+    backend: run.backend,
+    capabilities: run.capabilities,
+    error: null,
+    interrupted: run.interrupted,
+    measuredSeconds: Math.round(seconds * 100) / 100,
+    throughput: {
+      eventsPerSec: seconds > 0 ? round1(measured.eventsAckedInWindow / seconds) : 0,
+      appendsPerSec: seconds > 0 ? round1((measured.eventsAckedInWindow / Math.max(1, measured.events)) * (measured.appends / seconds)) : 0,
+      targetPerSec: targetPerSec === null ? null : round1(targetPerSec),
+    },
+    latency: summarize(decodeHistogram(measured.latency)),
+    serviceTime: summarize(decodeHistogram(measured.serviceTime)),
+    sendDelay: summarize(decodeHistogram(measured.sendDelay)),
+    endToEnd: consumer ? summarize(consumer.endToEnd) : null,
+    processing: consumer ? summarize(consumer.processing) : null,
+    totals: { sent: measured.sent, appends: measured.appends, events: measured.events, unfinished: measured.unfinished, wholeRun: run.wholeRun },
+    errors: { ...measured.errors, total: errorsTotal, rate: measured.sent > 0 ? errorsTotal / measured.sent : 0 },
+    dropped: { count: measured.dropped, rate: attempted > 0 ? measured.dropped / attempted : 0 },
+    late: { count: measured.late, thresholdMs: run.lateThresholdMs },
+    consumer: consumer ? { processed: consumer.processed, failed: consumer.failed, lagEnd: consumer.lagEnd, lagMax: consumer.lagMax, caughtUp: consumer.caughtUp } : null,
+    storage: run.storage,
+    resources: run.resources,
+    timeline,
+    maxSearch: run.maxSearch,
+    thresholds: [],
+    histograms: { unit: 'microseconds', latency: measured.latency, endToEnd: consumer ? encodeHistogram(consumer.endToEnd) : null },
+  };
+}
+
+/** The result of a backend whose run failed (bench continues with the next backend). */
+export function failedBackendResult(backend: string, err: Error, loadGeneratorPid: number): BackendResult {
+  const zero = { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number>;
+  return {
+    backend,
+    capabilities: null,
+    error: err.message,
+    interrupted: false,
+    measuredSeconds: 0,
+    throughput: { eventsPerSec: 0, appendsPerSec: 0, targetPerSec: null },
+    latency: zero,
+    serviceTime: zero,
+    sendDelay: zero,
+    endToEnd: null,
+    processing: null,
+    totals: { sent: 0, appends: 0, events: 0, unfinished: 0, wholeRun: { sent: 0, appends: 0, events: 0, errors: 0, dropped: 0 } },
+    errors: { ...errors, total: 0, rate: 0 },
+    dropped: { count: 0, rate: 0 },
+    late: { count: 0, thresholdMs: 0 },
+    consumer: null,
+    storage: null,
+    resources: { loadGenerator: { name: 'load generator', pid: loadGeneratorPid, cpuPercent: 0, cpuSeconds: 0, rssMaxBytes: 0, rssEndBytes: 0 }, servers: [] },
+    timeline: [],
+    maxSearch: null,
+    thresholds: [],
+    histograms: { unit: 'microseconds', latency: '', endToEnd: null },
+  };
+}
+
+/** The run's parameters as the runner holds them (src/runners/load/scenario.ts has this shape). */
+export interface ScenarioInput {
+  executor: ExecutorName;
+  workload: string;
+  seed: number;
+  runId: string;
+  rate?: number;
+  stages?: { rate: number; durationMs: number }[];
+  writers?: number;
+  durationMs: number;
+  warmupMs: number;
+  maxInFlight: number;
+  workers: number;
+  streams?: number;
+  slo?: { source: string };
+  stepDurationMs?: number;
+  drainTimeoutMs: number;
+  consumer: boolean;
+  metrics: boolean;
+}
+
+export interface LoadRunRecord {
+  command: 'load' | 'bench';
+  scenario: ScenarioInput;
+  namespace: string;
+  /** The thresholds as the user wrote them. */
+  thresholds: string[];
+  backends: string[];
+  infra: string | null;
+  environment: Environment;
+  results: BackendResult[];
+  interrupted: boolean;
+}
+
+export function assembleLoadResult(run: LoadRunRecord): LoadResult {
+  const { scenario, environment } = run;
+  const load = environment.machine.loadAverage;
+  return {
+    schemaVersion: LOAD_RESULT_SCHEMA_VERSION,
+    tool: 'eventbench',
+    createdAt: new Date().toISOString(),
+    environment,
+    scenario: {
+      command: run.command,
+      executor: scenario.executor,
+      workload: scenario.workload,
+      seed: scenario.seed,
+      runId: scenario.runId,
+      namespace: run.namespace,
+      rate: scenario.rate ?? null,
+      stages: scenario.stages ?? null,
+      writers: scenario.writers ?? null,
+      durationMs: scenario.durationMs,
+      warmupMs: scenario.warmupMs,
+      maxInFlight: scenario.maxInFlight,
+      workers: scenario.workers,
+      streams: scenario.streams ?? null,
+      slo: scenario.slo?.source ?? null,
+      stepDurationMs: scenario.stepDurationMs ?? null,
+      drainTimeoutMs: scenario.drainTimeoutMs,
+      consumer: scenario.consumer,
+      metrics: scenario.metrics,
+      thresholds: run.thresholds,
+      backends: run.backends,
+      infra: run.infra,
+    },
+    backends: run.results,
+    thresholdsPassed: run.results.every((r) => r.thresholds.every((t) => t.passed)),
+    notes: [
+      `${environment.machine.cores} cores shared by the load generator and the servers${load.length ? ` (load average at start ${load.map((l) => l.toFixed(2)).join(' ')})` : ''}; compare backends measured in the same run.`,
+      ...(run.interrupted ? ['interrupted by a signal: partial results'] : []),
+    ],
+  };
+}
+
+/** The measured values thresholds are judged on; null where the run did not measure it (no consumer). */
+export function thresholdValues(result: BackendResult): Record<'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'e2e_p99' | 'error_rate' | 'dropped' | 'dropped_rate' | 'rate', number | null> {
+  return {
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    p999: result.latency.p999,
+    max: result.latency.max,
+    e2e_p99: result.endToEnd && result.endToEnd.count > 0 ? result.endToEnd.p99 : null,
+    error_rate: result.errors.rate,
+    dropped: result.dropped.count,
+    dropped_rate: result.dropped.rate,
+    rate: result.throughput.eventsPerSec,
+  };
+}

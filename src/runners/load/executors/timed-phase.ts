@@ -1,0 +1,45 @@
+/**
+ * The one phase `constant`, `ramp` and `closed` run: warm-up then the measured window, on every side at
+ * once from one start time. The max executor runs a phase per step instead.
+ */
+import type { PhaseSpec } from '../executor.ts';
+import { mergeWindowResults } from '../recorder.ts';
+import type { Segment } from '../schedule.ts';
+import { START_DELAY_MS, type ExecutorContext, type ExecutorOutcome } from './executor-module.ts';
+
+/**
+ * @param schedule the whole schedule including warm-up (open loop), or null (closed loop)
+ * @param targetSegments the measured window's target schedule (for the timeline), or null
+ * @param spec side i's phase, given the common start time
+ */
+export async function runTimedPhase(
+  ctx: ExecutorContext,
+  schedule: Segment[] | null,
+  targetSegments: Segment[] | null,
+  spec: (startAt: number, side: number) => PhaseSpec,
+): Promise<ExecutorOutcome> {
+  const { scenario, clock } = ctx;
+  const startAt = clock.now() + START_DELAY_MS;
+  const measureStart = startAt + scenario.warmupMs;
+  ctx.consumer?.measureWindow(measureStart, measureStart + scenario.durationMs);
+  ctx.setTotalMs(scenario.warmupMs + scenario.durationMs + START_DELAY_MS);
+  ctx.setPhase(scenario.warmupMs > 0 ? 'warmup' : 'measure');
+  ctx.setSchedule(schedule, startAt);
+  ctx.setMeasureStart(measureStart);
+  const phaseTimer = scenario.warmupMs > 0 ? setTimeout(() => ctx.setPhase('measure'), measureStart - clock.now()) : null;
+  phaseTimer?.unref();
+  try {
+    const results = await ctx.runPhase((i) => spec(startAt, i));
+    ctx.countWholeRun(results);
+    return {
+      measured: mergeWindowResults(results.map((r) => r.measure!).filter(Boolean)),
+      measureStart,
+      windowMs: scenario.durationMs,
+      targetSegments,
+      maxSearch: null,
+      consumerHistograms: null,
+    };
+  } finally {
+    if (phaseTimer) clearTimeout(phaseTimer);
+  }
+}
