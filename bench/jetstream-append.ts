@@ -2,9 +2,10 @@
  * JetStream adapter vs raw nats.js, same server, same run (npm run bench:jetstream).
  *
  * 1. OCC append over 10,000 subjects, pipelined (--window appends in flight per process, 256 as in the
- *    DESIGN.md reference): adapter `appendToStream(stream, [event], { expectedVersion })` vs raw
- *    `js.publish` of the same envelope with the same headers (Nats-Msg-Id, Nats-Expected-Last-Subject-
- *    Sequence, Eventbench-Version) into an identical JetStream stream. Target >= 0.9x.
+ *    raw-driver reference of docs/design.md §Facts measured on this kind of machine): adapter
+ *    `appendToStream(stream, [event], { expectedVersion })` vs raw `js.publish` of the same envelope with
+ *    the same headers (Nats-Msg-Id, Nats-Expected-Last-Subject-Sequence, Eventbench-Version) into an
+ *    identical JetStream stream. Target >= 0.9x.
  *    Run with 1 process and with --workers N processes (one Node process tops out at ~22-25k publishes/s
  *    here): every worker has its own connection and its own share of the subjects.
  * 2. Replay: `readAll({ category, limit: page })` pages vs a raw ordered consumer over the same stream.
@@ -63,7 +64,7 @@ const { values: args } = parseArgs({
 
 type Kind = 'raw' | 'adapter';
 
-/** An event of about --bytes serialised (a debt case, as seed 002's CaseIntakeEvent). */
+/** An event of about --bytes serialised (a debt case, shaped as `case.intake` of docs/case-processing.md §The events). */
 function eventData(i: number, bytes: number) {
   const base = { case_id: `case-${i}`, citizen_bsn: String(100000000 + (i % 899999999)), debt_amount: 1250.5 + (i % 100), debt_type: 'cak_eigen_bijdrage', organization: 'CAK', priority: 'normal' };
   const pad = Math.max(0, bytes - 256 - JSON.stringify(base).length - 12);

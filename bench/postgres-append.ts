@@ -118,7 +118,7 @@ async function closedLoop(writers: number, durationMs: number, rowsPerOp: number
 
 const emptyMeasured = (): Measured => ({ ops: 0, rows: 0, seconds: 0, hist: histogram() });
 
-// A ~1 KB debt-case payload (seed 002's CaseIntakeEvent shape), varying per event.
+// A ~1 KB debt-case payload (the `case.intake` shape of docs/case-processing.md §The events), varying per event.
 const NOTES = 'Schuldhulpverzoek ontvangen via het online formulier; aanvullende stukken volgen per post. '.repeat(9);
 function payload(i: number): Record<string, unknown> {
   return {

@@ -38,8 +38,9 @@ CREATE TABLE {{schema}}.events (
 CREATE INDEX events_transaction_position_idx ON {{schema}}.events (transaction_id, position);
 CREATE INDEX events_category_position_idx ON {{schema}}.events (category, position);
 
--- Transactional outbox (seed 004's columns + attempts / last_error), written by the same statement as
--- the events. `id` is the event id; `position` orders the relay and joins back to the event.
+-- Transactional outbox (the columns of docs/outbox.md §Outbox columns, plus attempts / last_error),
+-- written by the same statement as the events. `id` is the event id; `position` orders the relay and
+-- joins back to the event.
 CREATE TABLE {{schema}}.outbox (
   id             text        PRIMARY KEY,
   position       bigint      NOT NULL,
@@ -53,5 +54,5 @@ CREATE TABLE {{schema}}.outbox (
   attempts       integer     NOT NULL DEFAULT 0,
   last_error     text
 );
--- Seed 004's partial index: the relay only ever scans the (small) unpublished part.
+-- The partial index docs/outbox.md asks for: the relay only ever scans the (small) unpublished part.
 CREATE INDEX outbox_unpublished_idx ON {{schema}}.outbox (position) WHERE NOT published;

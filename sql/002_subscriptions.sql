@@ -40,11 +40,12 @@ CREATE TABLE {{schema}}.subscription_claims (
 );
 CREATE INDEX subscription_claims_expiry_idx ON {{schema}}.subscription_claims (subscription, expires_at);
 
--- Seed 002's audit trail and seed 004's dedup store: `event_log`, one row per outcome of a delivery
--- (subscription, event_id, position, outcome success|failed|dead, attempts, processed_at, error). It is a
--- view over two tables, because successes are nearly every row and writing them one by one was the
--- largest cost of a subscription catching up (sending 1000 event ids per batch and inserting 1000 rows
--- cost the server more than reading the batch: measured 1.1-1.4 us per event on 300k events):
+-- `event_log`, the audit trail (docs/case-processing.md §The PostgreSQL side) and the record of what was
+-- processed that idempotent consumers check (docs/outbox.md §Idempotent consumers): one row per outcome
+-- of a delivery (subscription, event_id, position, outcome success|failed|dead, attempts, processed_at,
+-- error). It is a view over two tables, because successes are nearly every row and writing them one by
+-- one was the largest cost of a subscription catching up (sending 1000 event ids per batch and inserting
+-- 1000 rows cost the server more than reading the batch: measured 1.1-1.4 us per event on 300k events):
 --   event_log_entries: one row per failed delivery and per dead-lettered event, as they happen;
 --   event_log_ranges:  one row per acknowledgement: every event of the subscription's category in the
 --                      range (from, to] in (transaction_id, position) order was handled with success at
@@ -59,7 +60,9 @@ CREATE INDEX subscription_claims_expiry_idx ON {{schema}}.subscription_claims (s
 CREATE TABLE {{schema}}.event_log_entries (
   subscription text        NOT NULL,
   event_id     text        NOT NULL,
-  position     bigint      NOT NULL,               -- seed 004's natural key (aggregateId:type:version) is the event's, via event_id
+  -- No natural key of its own: aggregateId:type:version (docs/outbox.md §Idempotent consumers) is the
+  -- event's, found via event_id.
+  position     bigint      NOT NULL,
   outcome      text        NOT NULL CHECK (outcome IN ('failed', 'dead')),
   attempts     integer     NOT NULL,
   processed_at timestamptz NOT NULL DEFAULT now(),

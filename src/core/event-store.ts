@@ -2,8 +2,8 @@
  * The EventStore contract: the one interface every backend implements and the shared contract suite
  * (test/contract/event-store-contract.ts) tests. Nothing else in eventbench redefines it.
  *
- * Shape follows Emmett (`appendToStream` / `readStream` with an expected version) and the envelope of
- * seed 004 (`DomainEvent<T>`). What a backend cannot guarantee is declared in `capabilities`, never faked.
+ * Shape follows Emmett (`appendToStream` / `readStream` with an expected version) and the event envelope
+ * of docs/envelope.md. What a backend cannot guarantee is declared in `capabilities`, never faked.
  */
 import { z } from 'zod';
 
@@ -26,7 +26,8 @@ export const SUBSCRIPTION_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 export const CATEGORY_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 // ---------------------------------------------------------------------------------------------------
-// The event envelope (seed 004 `DomainEvent<T>` plus free metadata): the zod schema is the source.
+// The event envelope (docs/envelope.md: `DomainEvent<T>` of the billing design plus free metadata): the
+// zod schema is the source.
 // ---------------------------------------------------------------------------------------------------
 
 const jsonObject = z.record(z.string(), z.unknown());
@@ -129,18 +130,19 @@ export interface DeliveryContext {
 
 export type EventHandler = (event: RecordedEvent, context: DeliveryContext) => Promise<void> | void;
 
+/** A subscription's options; the defaults and where they come from: docs/streams-and-consumers.md §Subscription defaults. */
 export interface SubscriptionOptions {
   /** Only events of this category. Required where `capabilities.globalOrder` is false. */
   category?: string;
   /** Where a subscription seen for the first time starts (default `start`). A known one resumes from its checkpoint. */
   from?: 'start' | 'end';
-  /** Deliveries before an event goes to the dead-letter destination (seed 004: 5). */
+  /** Deliveries before an event goes to the dead-letter destination (default 5). */
   maxDeliver?: number;
   /** Delay before each redelivery, ms; the last value repeats (default [100, 500, 2000]). */
   backoffMs?: number[];
   /** An unacknowledged delivery is redelivered after this long (default 30 s). */
   ackWaitMs?: number;
-  /** Most deliveries outstanding at once for this consumer (seed 001: 100). */
+  /** Most deliveries outstanding at once for this consumer (default 100). */
   maxInFlight?: number;
   /** Events fetched per batch (default min(maxInFlight, 100)). */
   batchSize?: number;

@@ -3,11 +3,12 @@
  * Core module: no driver imports; the JetStream adapter, the presets and the workloads all build their
  * subjects here so that a bad token fails with a ConfigError naming it, before anything reaches a server.
  *
- * Three schemes, all from the seeds:
- * - the event store mapping: `<namespace>.<category>.<id>` (one subject per aggregate stream `<category>-<id>`);
- * - seed 003's subject algebra `{env}.{category}.{domain}.{aggregate}.{event_type}.{event_id}` with its
- *   command / projection / saga / snapshot variants;
- * - seed 004's topics `<bounded-context>.<aggregate>.<event-type>` (lower-case, dot-separated, past tense).
+ * Three schemes, each a requirement stated in docs/subject-algebra.md:
+ * - the event store mapping: `<namespace>.<category>.<id>` (one subject per aggregate stream `<category>-<id>`, §3);
+ * - the domain-event subject algebra `{env}.{category}.{domain}.{aggregate}.{event_type}.{event_id}` with
+ *   its command / projection / saga / snapshot variants (§1);
+ * - the topics of the billing design, `<bounded-context>.<aggregate>.<event-type>` (lower-case,
+ *   dot-separated, past tense, §2).
  */
 import { ConfigError } from './event-store.ts';
 
@@ -21,13 +22,13 @@ export const MAX_SUBJECT_BYTES = 255;
 /** A literal token: no dots, no wildcards, no whitespace; letters, digits, `_` and `-` (also valid stream/durable names). */
 export const SUBJECT_TOKEN_PATTERN = /^[A-Za-z0-9_-]+$/;
 
-/** Seed 004: topics are lower case; we also allow digits and `-` / `_` inside a word. */
+/** Topics are lower case (docs/subject-algebra.md §2); we also allow digits and `-` / `_` inside a word. */
 export const TOPIC_TOKEN_PATTERN = /^[a-z][a-z0-9_-]*$/;
 
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-/** Seed 003 categories (second token of the algebra). */
+/** The algebra's categories, its second token (docs/subject-algebra.md §1). */
 export const SUBJECT_CATEGORIES = ['domain', 'command', 'projection', 'saga', 'snapshot'] as const;
 export type SubjectCategory = (typeof SUBJECT_CATEGORIES)[number];
 
@@ -120,42 +121,43 @@ export function categoryFilter(namespace: string, category: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Seed 003: `{env}.{category}.{domain}.{aggregate}.{event_type}.{event_id}` and its variants
+// The subject algebra `{env}.{category}.{domain}.{aggregate}.{event_type}.{event_id}` and its variants
+// (docs/subject-algebra.md §1)
 // ---------------------------------------------------------------------------------------------------
 
 function checkEnv(env: string): Environment {
   if (!(ENVIRONMENTS as readonly string[]).includes(env)) {
-    throw new ConfigError(`environment ${JSON.stringify(env)} is not one of ${ENVIRONMENTS.join(', ')} (seed 003)`);
+    throw new ConfigError(`environment ${JSON.stringify(env)} is not one of ${ENVIRONMENTS.join(', ')} (docs/subject-algebra.md §1)`);
   }
   return env as Environment;
 }
 
-/** `{env}.domain.{domain}.{aggregate}.{event}.{id}`: a persisted domain event (seed 003). */
+/** `{env}.domain.{domain}.{aggregate}.{event}.{id}`: a persisted domain event. */
 export function domainEventSubject(p: { env: string; domain: string; aggregate: string; eventType: string; eventId: string }): string {
   return subjectOf(checkEnv(p.env), 'domain', p.domain, p.aggregate, p.eventType, p.eventId);
 }
 
-/** `{env}.command.{domain}.{aggregate}.{action}` (seed 003; memory storage). */
+/** `{env}.command.{domain}.{aggregate}.{action}`: a command (ephemeral, memory storage). */
 export function commandSubject(p: { env: string; domain: string; aggregate: string; action: string }): string {
   return subjectOf(checkEnv(p.env), 'command', p.domain, p.aggregate, p.action);
 }
 
-/** `{env}.projection.{view}.{operation}` (seed 003). */
+/** `{env}.projection.{view}.{operation}`: a read-model update. */
 export function projectionSubject(p: { env: string; view: string; operation: string }): string {
   return subjectOf(checkEnv(p.env), 'projection', p.view, p.operation);
 }
 
-/** `{env}.saga.{process}.{event}` (seed 003). */
+/** `{env}.saga.{process}.{event}`: a step of a saga / workflow. */
 export function sagaSubject(p: { env: string; process: string; event: string }): string {
   return subjectOf(checkEnv(p.env), 'saga', p.process, p.event);
 }
 
-/** `{env}.snapshot.{domain}.{aggregate}.{id}` (seed 003). */
+/** `{env}.snapshot.{domain}.{aggregate}.{id}`: an aggregate snapshot. */
 export function snapshotSubject(p: { env: string; domain: string; aggregate: string; id: string }): string {
   return subjectOf(checkEnv(p.env), 'snapshot', p.domain, p.aggregate, p.id);
 }
 
-/** Stream filter of seed 003 for one category and optional domain, every environment: `*.domain.sales.>`. */
+/** The algebra's stream filter for one category and optional domain, every environment: `*.domain.sales.>`. */
 export function algebraFilter(category: SubjectCategory, domain?: string): string {
   if (!(SUBJECT_CATEGORIES as readonly string[]).includes(category)) {
     throw new ConfigError(`subject category ${JSON.stringify(category)} is not one of ${SUBJECT_CATEGORIES.join(', ')}`);
@@ -165,7 +167,7 @@ export function algebraFilter(category: SubjectCategory, domain?: string): strin
   });
 }
 
-/** Parses a seed 003 domain-event subject back into its parts (or throws ConfigError). */
+/** Parses an algebra domain-event subject back into its parts (or throws ConfigError). */
 export function parseDomainEventSubject(subject: string): {
   env: Environment;
   domain: string;
@@ -182,45 +184,45 @@ export function parseDomainEventSubject(subject: string): {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Seed 004: topics `<bounded-context>.<aggregate>.<event-type>`
+// Topics of the billing design: `<bounded-context>.<aggregate>.<event-type>` (docs/subject-algebra.md §2)
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * Seed 004 asks for past-tense business events (`issued`, `paid`, `registered`). English irregular past
- * forms that do not end in "-ed" and that its examples or common domains use; anything else must end in
- * "-ed". A heuristic, reported as a warning, never an error.
+ * Topics name past-tense business events (`issued`, `paid`, `registered`). English irregular past forms
+ * that do not end in "-ed" and that the examples of the design or common domains use; anything else
+ * must end in "-ed". A heuristic, reported as a warning, never an error.
  */
 const IRREGULAR_PAST = new Set(['sent', 'paid', 'built', 'made', 'sold', 'held', 'run', 'done', 'begun', 'written', 'set', 'lost', 'found', 'split', 'bought', 'drawn', 'won', 'shut']);
 
-/** Seed 004's "avoid generic CRUD events" list. */
+/** The generic CRUD events a topic should avoid in favour of a business event. */
 const CRUD_EVENTS = new Set(['created', 'updated', 'deleted']);
 
-/** Validates a seed 004 topic (hard rules: lower case, exactly three dot-separated words) and returns it. */
+/** Validates a topic (hard rules: lower case, exactly three dot-separated words) and returns it. */
 export function topic(context: string, aggregate: string, event: string): string {
   const parts = { context, aggregate, event };
   for (const [field, value] of Object.entries(parts)) {
     if (typeof value !== 'string' || !TOPIC_TOKEN_PATTERN.test(value)) {
-      throw new ConfigError(`topic ${field} ${JSON.stringify(value)} must be one lower-case word (seed 004: "billing.invoice.issued")`);
+      throw new ConfigError(`topic ${field} ${JSON.stringify(value)} must be one lower-case word, as in "billing.invoice.issued"`);
     }
   }
   return checkSubject(`${context}.${aggregate}.${event}`);
 }
 
-/** Parses and validates a seed 004 topic string. */
+/** Parses and validates a topic string. */
 export function parseTopic(text: string): { context: string; aggregate: string; event: string } {
   const t = typeof text === 'string' ? text.split('.') : [];
-  if (t.length !== 3) throw new ConfigError(`topic ${JSON.stringify(text)} must be <context>.<aggregate>.<event> (seed 004)`);
+  if (t.length !== 3) throw new ConfigError(`topic ${JSON.stringify(text)} must be <context>.<aggregate>.<event>, as in "billing.invoice.issued"`);
   topic(t[0]!, t[1]!, t[2]!);
   return { context: t[0]!, aggregate: t[1]!, event: t[2]! };
 }
 
-/** Seed 004's soft rules (past tense, business events over CRUD): warnings for a report, never errors. */
+/** The topics' soft rules (past tense, business events over CRUD): warnings for a report, never errors. */
 export function topicWarnings(text: string): string[] {
   const { event } = parseTopic(text);
   const warnings: string[] = [];
   if (!event.endsWith('ed') && !IRREGULAR_PAST.has(event)) {
-    warnings.push(`event "${event}" does not look past tense (seed 004: created, issued, paid)`);
+    warnings.push(`event "${event}" does not look past tense (as created, issued, paid)`);
   }
-  if (CRUD_EVENTS.has(event)) warnings.push(`event "${event}" is a generic CRUD event; seed 004 prefers a business event`);
+  if (CRUD_EVENTS.has(event)) warnings.push(`event "${event}" is a generic CRUD event; prefer the business event (docs/subject-algebra.md §2)`);
   return warnings;
 }

@@ -337,7 +337,11 @@ function isPlainValidEvent(e: NewEvent): boolean {
   );
 }
 
-/** The contract's subscription defaults: `maxDeliver` 5 and `ackWaitMs` 30 s as seed 004, `maxInFlight` 100 as seed 001. */
+/**
+ * The contract's subscription defaults (docs/streams-and-consumers.md §Subscription defaults): `maxDeliver`
+ * 5 and `ackWaitMs` 30 s as the billing consumer's, `maxInFlight` 100 as the file-upload consumer's max
+ * ack pending.
+ */
 export const SUBSCRIPTION_DEFAULTS = {
   maxDeliver: 5,
   backoffMs: [100, 500, 2000],

@@ -1,6 +1,7 @@
 /**
- * The shared EventStore contract suite: every guarantee of src/core/event-store.ts and DESIGN.md's
- * contract section as one test, the same for every backend (see `contractCases` for the list).
+ * The shared EventStore contract suite: every guarantee of src/core/event-store.ts and of
+ * docs/design.md §The EventStore contract as one test, the same for every backend (see `contractCases`
+ * for the list).
  *
  * Use from a backend's test file:
  *

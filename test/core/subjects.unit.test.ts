@@ -18,7 +18,7 @@ import {
   topicWarnings,
 } from '../../src/core/subjects.ts';
 
-describe('subjects: seed 003 algebra', () => {
+describe('subjects: the domain-event algebra (docs/subject-algebra.md §1)', () => {
   it('builds {env}.{category}.{domain}.{aggregate}.{event_type}.{event_id} and its variants', () => {
     const id = '550e8400-e29b-41d4-a716-446655440000';
     expect(domainEventSubject({ env: 'dev', domain: 'sales', aggregate: 'order', eventType: 'created', eventId: id })).toBe(
@@ -70,7 +70,7 @@ describe('subjects: seed 003 algebra', () => {
   });
 });
 
-describe('subjects: seed 004 topics', () => {
+describe('subjects: billing topics (docs/subject-algebra.md §2)', () => {
   it('accepts <context>.<aggregate>.<event> in lower case', () => {
     expect(topic('billing', 'invoice', 'issued')).toBe('billing.invoice.issued');
     expect(parseTopic('contacts.import.completed')).toEqual({ context: 'contacts', aggregate: 'import', event: 'completed' });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/event-store.ts';
 import { ALL_PRESET, PRESETS, PRESET_NAMES, namespaced, presetsFor } from '../../src/store/jetstream/presets.ts';
@@ -7,8 +8,10 @@ import { filtersOverlap } from '../../src/core/subjects.ts';
 
 const DAY_NS = 24 * 60 * 60 * 1e9;
 
-describe('JetStream presets from the seeds', () => {
-  it('DOCUMENT_EVENTS is seed 000: document.*, 7 days, 100,000 msgs, 1 GB, file, R1', () => {
+const DOCS_PAGE = 'docs/streams-and-consumers.md';
+
+describe(`JetStream presets as ${DOCS_PAGE} states them`, () => {
+  it('DOCUMENT_EVENTS: document.*, 7 days, 100,000 msgs, 1 GB, file, R1', () => {
     const [s] = PRESETS.DOCUMENT_EVENTS!.streams;
     expect(streamConfigOf(s!)).toMatchObject({
       name: 'DOCUMENT_EVENTS',
@@ -23,7 +26,7 @@ describe('JetStream presets from the seeds', () => {
     expect(PRESETS.DOCUMENT_EVENTS!.consumers[0]).toMatchObject({ durable: 'document-event-consumer', filterSubject: 'document.*' });
   });
 
-  it('FILE_UPLOADS is seed 001 with the file_processor pull consumer (max pending 100, unlimited deliveries)', () => {
+  it('FILE_UPLOADS with the file_processor pull consumer (max pending 100, unlimited deliveries)', () => {
     expect(streamConfigOf(PRESETS.FILE_UPLOADS!.streams[0]!)).toMatchObject({ subjects: ['file.uploads'], max_age: 7 * DAY_NS, discard: 'old' });
     expect(consumerConfigOf(PRESETS.FILE_UPLOADS!.consumers[0]!)).toMatchObject({
       durable_name: 'file_processor',
@@ -37,13 +40,13 @@ describe('JetStream presets from the seeds', () => {
     });
   });
 
-  it('CASES has the four case subjects of seed 002; BILLING_EVENTS is seed 004', () => {
+  it('CASES has the four case subjects; BILLING_EVENTS captures billing.>, 1,000,000 msgs, 7 days', () => {
     expect(PRESETS.CASES!.streams.flatMap((s) => s.subjects)).toEqual(['cases.intake', 'cases.analysis', 'cases.decision', 'cases.completed']);
     expect(streamConfigOf(PRESETS.BILLING_EVENTS!.streams[0]!)).toMatchObject({ subjects: ['billing.>'], max_msgs: 1_000_000, max_age: 7 * DAY_NS });
     expect(PRESETS.BILLING_EVENTS!.consumers[0]).toMatchObject({ durable: 'billing-processor', maxDeliver: 5 });
   });
 
-  it('DOMAIN_<ENV> follow seed 003: events file, commands memory, retention 1/7/30 days, prod R3', () => {
+  it('DOMAIN_<ENV>: events file, commands memory, retention 1/7/30 days, prod R3', () => {
     for (const [env, days, replicas] of [['DEV', 1, 1], ['STAGING', 7, 1], ['PROD', 30, 3]] as const) {
       const p = PRESETS[`DOMAIN_${env}`]!;
       const byName = Object.fromEntries(p.streams.map((s) => [s.name, s]));
@@ -51,6 +54,20 @@ describe('JetStream presets from the seeds', () => {
       expect(byName.DOMAIN_INVENTORY_COMMANDS).toMatchObject({ subjects: ['*.command.inventory.>'], storage: 'memory' });
       expect(byName.PROJECTIONS?.subjects).toEqual(['*.projection.>']);
       expect(byName.SAGAS?.subjects).toEqual(['*.saga.>']);
+    }
+  });
+
+  it('every stream and consumer names the section of the docs page it follows (init prints it)', () => {
+    const headings = readFileSync(new URL(`../../${DOCS_PAGE}`, import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('## '))
+      .map((l) => l.slice(3).replace(/ \(.*\)$/, ''));
+    for (const preset of Object.values(PRESETS)) {
+      for (const item of [...preset.streams, ...preset.consumers]) {
+        const m = /^docs\/streams-and-consumers\.md §(\S+)/.exec(item.source);
+        expect(m, `${preset.name}: ${item.source}`).not.toBeNull();
+        expect(headings, `${preset.name}: ${item.source}`).toContain(m![1]);
+      }
     }
   });
 

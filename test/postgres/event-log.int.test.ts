@@ -1,8 +1,9 @@
 /**
- * event_log (seed 002's audit trail) is a view: failures and dead letters are rows of their own, successes
- * are logged one range per acknowledgement (sql/002). The view must give back exactly what a table with
- * one row per outcome would hold: attempts of events that needed several deliveries, no success for a
- * dead-lettered event, nothing of another category that falls inside a range, one row per success.
+ * event_log (the audit trail of docs/case-processing.md §The PostgreSQL side) is a view: failures and
+ * dead letters are rows of their own, successes are logged one range per acknowledgement (sql/002). The
+ * view must give back exactly what a table with one row per outcome would hold: attempts of events that
+ * needed several deliveries, no success for a dead-lettered event, nothing of another category that falls
+ * inside a range, one row per success.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../../src/store/postgres/index.ts';
@@ -75,7 +76,8 @@ it('event_log shows every outcome once: retried successes with their attempts, d
     success('a9'),
   ]);
 
-  // The dedup question of seed 004, by event id: handled by this subscription?
+  // The idempotent consumer's question (docs/outbox.md §Idempotent consumers), by event id: handled by
+  // this subscription?
   const outcomes = await withClient(
     async (c) => (await c.query(`SELECT event_id, outcome FROM "${schema}".event_log WHERE subscription = 'audit' AND event_id IN ('a3', 'o3') `)).rows,
   );

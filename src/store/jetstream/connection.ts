@@ -26,6 +26,9 @@ export async function connectNats(natsUrl: string | undefined, name: string): Pr
       // 29 % of the client's CPU in a pipelined publish profile here (bench/jetstream-append.ts). Our
       // errors are translated at the boundary and keep the driver error as `cause` anyway.
       noAsyncTraces: true,
+      // Connect only to the URLs given: a cluster's INFO `connect_urls` would otherwise let the client
+      // reconnect around a chaos fault proxy (src/infra/fault-proxy.ts) to a node it must not reach.
+      ignoreClusterUpdates: true,
     });
   } catch (err) {
     throw new StoreUnavailableError(`cannot connect to NATS at ${servers}: ${(err as Error).message}`, { cause: err });

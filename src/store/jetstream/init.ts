@@ -1,6 +1,6 @@
 /**
- * `eventbench init --backend jetstream [--preset NAME]`: creates the seeds' streams and consumers
- * idempotently. An existing stream or consumer is compared field by field and any difference is
+ * `eventbench init --backend jetstream [--preset NAME]`: creates the designs' streams and consumers
+ * (docs/streams-and-consumers.md) idempotently. An existing stream or consumer is compared field by field and any difference is
  * reported (`differs`), never changed: a team's live stream is not ours to reconfigure.
  */
 import { nanos } from '@nats-io/transport-node';
@@ -73,7 +73,7 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg: Partia
   }
 }
 
-/** The backend's `init`: with a preset, the seeds' streams and consumers; without, the adapter's own dead-letter stream. */
+/** The backend's `init`: with a preset, the designs' streams and consumers; without, the adapter's own dead-letter stream. */
 export async function initJetStream(options: BackendOptions & { preset?: string }): Promise<InitReport> {
   const settings = parseJetStreamSettings(options.settings);
   const presets = options.preset === undefined ? [] : presetsFor(options.preset).map((p) => namespaced(p, options.namespace));

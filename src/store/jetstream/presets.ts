@@ -1,9 +1,11 @@
 /**
- * JetStream stream and consumer presets, as the seeds configure them. `eventbench init --backend jetstream
- * --preset NAME` creates them (see init.ts); a preset is data, nothing here talks to a server.
+ * JetStream stream and consumer presets, as the design documents configure them: the requirements and
+ * departures are in docs/streams-and-consumers.md, one section per preset, and every stream's and
+ * consumer's `source` names its section (`init` prints it). `eventbench init --backend jetstream --preset
+ * NAME` creates them (see init.ts); a preset is data, nothing here talks to a server.
  *
  * With a namespace (tests, parallel runs) stream names get `<NS>_` in front and subjects `<ns>.`, so a
- * preset can be created many times on one server; without one they are exactly the seeds' names.
+ * preset can be created many times on one server; without one they are exactly the designs' names.
  */
 import { ConfigError } from '../../core/event-store.ts';
 import { algebraFilter, checkSubject, subjectToken } from '../../core/subjects.ts';
@@ -20,7 +22,7 @@ export interface StreamPreset {
   maxBytes: number;
   replicas: number;
   discard: 'old' | 'new';
-  /** Where the numbers come from. */
+  /** Where the numbers come from: `docs/streams-and-consumers.md §<section>`, printed by `init`. */
   source: string;
 }
 
@@ -56,7 +58,7 @@ const stream = (p: Partial<StreamPreset> & Pick<StreamPreset, 'name' | 'subjects
   ...p,
 });
 
-/** nats-server's defaults for what a seed leaves out (ack wait 30 s, max ack pending 1000). */
+/** nats-server's defaults for what a design leaves out (ack wait 30 s, max ack pending 1000). */
 const consumer = (p: Partial<ConsumerPreset> & Pick<ConsumerPreset, 'stream' | 'durable' | 'filterSubject' | 'source'>): ConsumerPreset => ({
   ackPolicy: 'explicit',
   deliverPolicy: 'all',
@@ -67,10 +69,12 @@ const consumer = (p: Partial<ConsumerPreset> & Pick<ConsumerPreset, 'stream' | '
   ...p,
 });
 
-/** Seed 003: the domains its `init-streams.sh` creates by default. */
-export const SEED_DOMAINS = ['sales', 'inventory', 'customer'] as const;
+const DOCS = 'docs/streams-and-consumers.md';
 
-/** Seed 003 "Environment-Specific Configuration": retention and replication per environment. */
+/** The domains the domain-event design creates streams for (docs/streams-and-consumers.md §DOMAIN_<X>). */
+export const ALGEBRA_DOMAINS = ['sales', 'inventory', 'customer'] as const;
+
+/** Retention and replication per environment (docs/streams-and-consumers.md §DOMAIN_<X>, "Per environment"). */
 export const ENVIRONMENT_PROFILES = {
   dev: { maxAgeMs: 1 * DAY_MS, replicas: 1 },
   staging: { maxAgeMs: 7 * DAY_MS, replicas: 1 },
@@ -79,16 +83,17 @@ export const ENVIRONMENT_PROFILES = {
 
 function domainPreset(env: keyof typeof ENVIRONMENT_PROFILES): Preset {
   const { maxAgeMs, replicas } = ENVIRONMENT_PROFILES[env];
-  const src = `seed 003 (${env}: ${maxAgeMs / DAY_MS} day(s), R${replicas})`;
+  const src = `${DOCS} §DOMAIN_<X> (${env}: ${maxAgeMs / DAY_MS} day(s), R${replicas})`;
   return {
     name: `DOMAIN_${env.toUpperCase()}`,
-    description: `seed 003 subject algebra, ${env} environment: DOMAIN_<X>_EVENTS (file), DOMAIN_<X>_COMMANDS (memory), PROJECTIONS, SAGAS`,
+    description: `domain events (subject algebra), ${env} environment: DOMAIN_<X>_EVENTS (file), DOMAIN_<X>_COMMANDS (memory), PROJECTIONS, SAGAS`,
     streams: [
-      ...SEED_DOMAINS.map((d) =>
+      ...ALGEBRA_DOMAINS.map((d) =>
         stream({ name: `DOMAIN_${d.toUpperCase()}_EVENTS`, subjects: [algebraFilter('domain', d)], storage: 'file', maxAgeMs, replicas, source: src }),
       ),
-      // Commands are ephemeral (seed 003: "Commands (ephemeral, memory storage)"); "Command Streams - One per domain".
-      ...SEED_DOMAINS.map((d) =>
+      // Commands are ephemeral, so memory storage; one command stream per domain (the design lists only
+      // sales and inventory, but says "one per domain": a departure the docs page records).
+      ...ALGEBRA_DOMAINS.map((d) =>
         stream({ name: `DOMAIN_${d.toUpperCase()}_COMMANDS`, subjects: [algebraFilter('command', d)], storage: 'memory', maxAgeMs, replicas, source: src }),
       ),
       stream({ name: 'PROJECTIONS', subjects: [algebraFilter('projection')], maxAgeMs, replicas, source: src }),
@@ -103,7 +108,7 @@ export const PRESETS: Record<string, Preset> = Object.fromEntries(
   [
     {
       name: 'DOCUMENT_EVENTS',
-      description: 'seed 000: document.* events of the DMS simulator, 7 days / 100,000 msgs / 1 GB, file',
+      description: 'document management events: document.*, 7 days / 100,000 msgs / 1 GB, file',
       streams: [
         stream({
           name: 'DOCUMENT_EVENTS',
@@ -111,18 +116,18 @@ export const PRESETS: Record<string, Preset> = Object.fromEntries(
           maxAgeMs: 7 * DAY_MS,
           maxMsgs: 100_000,
           maxBytes: 1024 * 1024 * 1024,
-          source: 'seed 000 "Stream: DOCUMENT_EVENTS"',
+          source: `${DOCS} §DOCUMENT_EVENTS`,
         }),
       ],
       consumers: [
-        consumer({ stream: 'DOCUMENT_EVENTS', durable: 'document-event-consumer', filterSubject: 'document.*', source: 'seed 000 "Consumer"' }),
+        consumer({ stream: 'DOCUMENT_EVENTS', durable: 'document-event-consumer', filterSubject: 'document.*', source: `${DOCS} §DOCUMENT_EVENTS` }),
       ],
     },
     {
       name: 'FILE_UPLOADS',
-      description: 'seed 001: file.uploads, 7 days (168 h), file, discard old; pull consumer file_processor (max pending 100)',
+      description: 'file upload events: file.uploads, 7 days (168 h), file, discard old; pull consumer file_processor (max pending 100)',
       streams: [
-        stream({ name: 'FILE_UPLOADS', subjects: ['file.uploads'], maxAgeMs: 7 * DAY_MS, discard: 'old', source: 'seed 001 "NATS Stream Configuration"' }),
+        stream({ name: 'FILE_UPLOADS', subjects: ['file.uploads'], maxAgeMs: 7 * DAY_MS, discard: 'old', source: `${DOCS} §FILE_UPLOADS` }),
       ],
       consumers: [
         // `nats consumer add ... --max-deliver=-1 --max-pending=100 --wait=30s`: natscli's --wait is the ack wait.
@@ -133,17 +138,17 @@ export const PRESETS: Record<string, Preset> = Object.fromEntries(
           maxDeliver: -1,
           maxAckPending: 100,
           ackWaitMs: 30_000,
-          source: 'seed 001 "Manual Setup"',
+          source: `${DOCS} §FILE_UPLOADS`,
         }),
       ],
     },
     {
       name: 'CASES',
       description:
-        'seed 002: the case streams cases.intake / cases.analysis / cases.decision / cases.completed, one JetStream stream each, with the processors as pull consumers',
-      // Seed 002 names the subjects and the processors but no limits: file storage, limits retention, nothing expires.
+        'case processing: cases.intake / cases.analysis / cases.decision / cases.completed, one JetStream stream each, with the processors as pull consumers',
+      // The case design names the subjects and the processors but no limits: file storage, limits retention, nothing expires.
       streams: (['intake', 'analysis', 'decision', 'completed'] as const).map((s) =>
-        stream({ name: `CASES_${s.toUpperCase()}`, subjects: [`cases.${s}`], source: 'seed 002 architecture (no limits given)' }),
+        stream({ name: `CASES_${s.toUpperCase()}`, subjects: [`cases.${s}`], source: `${DOCS} §CASES (no limits given)` }),
       ),
       consumers: (
         [
@@ -152,7 +157,7 @@ export const PRESETS: Record<string, Preset> = Object.fromEntries(
           ['decision', 'DecisionProcessor'],
         ] as const
       ).map(([s, durable]) =>
-        consumer({ stream: `CASES_${s.toUpperCase()}`, durable, filterSubject: `cases.${s}`, maxDeliver: 5, source: 'seed 002 "Event Consumers"' }),
+        consumer({ stream: `CASES_${s.toUpperCase()}`, durable, filterSubject: `cases.${s}`, maxDeliver: 5, source: `${DOCS} §CASES` }),
       ),
     },
     domainPreset('dev'),
@@ -160,12 +165,12 @@ export const PRESETS: Record<string, Preset> = Object.fromEntries(
     domainPreset('prod'),
     {
       name: 'BILLING_EVENTS',
-      description: 'seed 004: billing.> topics, 1,000,000 msgs, 7 days; consumer billing-processor (max deliver 5, ack wait 30 s)',
+      description: 'billing events: billing.> topics, 1,000,000 msgs, 7 days; consumer billing-processor (max deliver 5, ack wait 30 s)',
       streams: [
-        stream({ name: 'BILLING_EVENTS', subjects: ['billing.>'], maxMsgs: 1_000_000, maxAgeMs: 7 * DAY_MS, source: 'seed 004 "Configuration JetStream"' }),
+        stream({ name: 'BILLING_EVENTS', subjects: ['billing.>'], maxMsgs: 1_000_000, maxAgeMs: 7 * DAY_MS, source: `${DOCS} §BILLING_EVENTS` }),
       ],
       consumers: [
-        consumer({ stream: 'BILLING_EVENTS', durable: 'billing-processor', filterSubject: 'billing.>', maxDeliver: 5, ackWaitMs: 30_000, source: 'seed 004' }),
+        consumer({ stream: 'BILLING_EVENTS', durable: 'billing-processor', filterSubject: 'billing.>', maxDeliver: 5, ackWaitMs: 30_000, source: `${DOCS} §BILLING_EVENTS` }),
       ],
     },
   ].map((p) => [p.name, p]),
@@ -173,10 +178,11 @@ export const PRESETS: Record<string, Preset> = Object.fromEntries(
 
 export const PRESET_NAMES = Object.keys(PRESETS);
 /**
- * `all`: the presets one server can hold together. The DOMAIN_* presets are left out: seed 003's filters
- * start with a wildcard environment token (`*.domain.sales.>`), which overlaps seed 004's `billing.>`
- * (`billing.domain.sales.x` matches both), and JetStream refuses overlapping streams (error 10065). The
- * three DOMAIN_* environments also share stream names, so a server holds one of them.
+ * `all`: the presets one server can hold together (docs/streams-and-consumers.md §DOMAIN_<X>). The
+ * DOMAIN_* presets are left out: their filters start with a wildcard environment token
+ * (`*.domain.sales.>`), which overlaps BILLING_EVENTS' `billing.>` (`billing.domain.sales.x` matches both),
+ * and JetStream refuses overlapping streams (error 10065). The three DOMAIN_* environments also share
+ * stream names, so a server holds one of them.
  */
 export const ALL_PRESET = ['DOCUMENT_EVENTS', 'FILE_UPLOADS', 'CASES', 'BILLING_EVENTS'];
 
@@ -187,7 +193,7 @@ export function presetsFor(name: string): Preset[] {
   return [preset];
 }
 
-/** The preset with stream names and subjects moved under a namespace (undefined = the seeds' own names). */
+/** The preset with stream names and subjects moved under a namespace (undefined = the designs' own names). */
 export function namespaced(preset: Preset, namespace: string | undefined): Preset {
   if (namespace === undefined) return preset;
   subjectToken(namespace, 'namespace');

@@ -1,14 +1,15 @@
 /**
  * Applies sql/NNN_*.sql to one schema, in order, once. `{{schema}}` in a file is replaced by the quoted
  * schema name, so the same files build any number of isolated stores. Applied files are recorded in
- * `<schema>.eventbench_migrations` with a checksum; a second run changes nothing and says `unchanged`,
- * a file edited after it was applied is reported as `differs` (never re-applied silently).
+ * `<schema>.eventbench_migrations` with a checksum of their statements (migration-checksum.ts: comments
+ * and layout do not count); a second run changes nothing and says `unchanged`, a file whose statements
+ * were edited after it was applied is reported as `differs` (never re-applied silently).
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 import type { InitReport } from '../backend.ts';
 import { quoteIdent } from './connection.ts';
+import { migrationChecksum, recordedChecksumMatches } from './migration-checksum.ts';
 import type { Database } from './schema.ts';
 
 const SQL_DIR = new URL('../../../sql/', import.meta.url);
@@ -21,19 +22,19 @@ export interface Migration {
   checksum: string;
 }
 
-export function loadMigrations(): Migration[] {
-  return readdirSync(SQL_DIR)
+/** The migrations in `dir` (default: the repository's `sql/`; tests pass a copy they edit). */
+export function loadMigrations(dir: URL = SQL_DIR): Migration[] {
+  return readdirSync(dir)
     .filter((f) => MIGRATION_FILE.test(f))
     .sort()
     .map((file) => {
       const [, version, name] = MIGRATION_FILE.exec(file)!;
-      const text = readFileSync(new URL(file, SQL_DIR), 'utf8');
-      return { version: version!, name: name!, text, checksum: createHash('sha256').update(text).digest('hex') };
+      const text = readFileSync(new URL(file, dir), 'utf8');
+      return { version: version!, name: name!, text, checksum: migrationChecksum(text) };
     });
 }
 
-export async function migrate(db: Kysely<Database>, schema: string): Promise<InitReport> {
-  const migrations = loadMigrations();
+export async function migrate(db: Kysely<Database>, schema: string, migrations: Migration[] = loadMigrations()): Promise<InitReport> {
   const q = quoteIdent(schema);
   return db.transaction().execute(async (trx) => {
     // Two inits of one schema at once (parallel test workers, two CLI runs) queue here instead of racing
@@ -63,12 +64,12 @@ export async function migrate(db: Kysely<Database>, schema: string): Promise<Ini
     for (const m of migrations) {
       const label = `${m.version}_${m.name}`;
       const stored = applied.get(m.version);
-      if (stored === m.checksum) {
+      if (stored !== undefined && recordedChecksumMatches(m.version, stored, m.checksum)) {
         items.push({ kind: 'migration', name: label, status: 'unchanged' });
         continue;
       }
       if (stored !== undefined) {
-        items.push({ kind: 'migration', name: label, status: 'differs', detail: 'file changed after it was applied; not re-applied' });
+        items.push({ kind: 'migration', name: label, status: 'differs', detail: 'statements changed after the file was applied; not re-applied' });
         continue;
       }
       await sql.raw(m.text.replaceAll('{{schema}}', q)).execute(trx);

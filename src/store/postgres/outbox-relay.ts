@@ -1,15 +1,15 @@
 /**
- * Transactional outbox relay (seed 004's poller, made safe to run more than once). Each round claims up
- * to `batchSize` unpublished rows with `FOR UPDATE SKIP LOCKED` inside a transaction, hands them to the
- * sink, marks them published and commits. The row locks are held until that commit, so relays running in
- * parallel take disjoint rows and, while healthy, never publish one row twice; a relay that dies between
- * the sink's publish and the commit leaves its rows unpublished and they are published again
- * (at-least-once: the sink deduplicates by `id`, e.g. JetStream's Nats-Msg-Id). A failed publish leaves the
- * rows unpublished with attempts + 1 and last_error, and the relay backs off.
+ * Transactional outbox relay (the polling relay of docs/outbox.md §The relay, made safe to run more than
+ * once). Each round claims up to `batchSize` unpublished rows with `FOR UPDATE SKIP LOCKED` inside a
+ * transaction, hands them to the sink, marks them published and commits. The row locks are held until
+ * that commit, so relays running in parallel take disjoint rows and, while healthy, never publish one row
+ * twice; a relay that dies between the sink's publish and the commit leaves its rows unpublished and they
+ * are published again (at-least-once: the sink deduplicates by `id`, e.g. JetStream's Nats-Msg-Id). A
+ * failed publish leaves the rows unpublished with attempts + 1 and last_error, and the relay backs off.
  *
  * Order: by event position within one relay's batches; across parallel relays there is no global order
  * (each stream's order is only kept with one relay). Wakes on NOTIFY (appends notify after commit),
- * otherwise polls every `pollIntervalMs` (seed 004: 5 s).
+ * otherwise polls every `pollIntervalMs` (default 5 s, as the relay in docs/outbox.md).
  */
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
@@ -18,7 +18,7 @@ import { channelName, checkSchemaName, createDb, createPool, toRecorded, transla
 import { ChangeFeed, Waker } from './notify.ts';
 import type { Database } from './schema.ts';
 
-/** An outbox row as the sink receives it: seed 004's columns plus the full event it was written with. */
+/** An outbox row as the sink receives it: the columns of docs/outbox.md plus the full event it was written with. */
 export interface OutboxRow {
   id: string;
   position: number;
@@ -45,7 +45,7 @@ export interface OutboxRelayOptions {
   sink: OutboxSink;
   /** Rows per round (default 100). */
   batchSize?: number;
-  /** Polling fallback when no NOTIFY arrives (default 5000 ms, seed 004's cron). */
+  /** Polling fallback when no NOTIFY arrives (default 5000 ms, the scheduled job of docs/outbox.md §The relay). */
   pollIntervalMs?: number;
   /** Wait after a failed publish before trying again (default 1000 ms). */
   retryDelayMs?: number;
