@@ -57,7 +57,7 @@ describe('eventbench doctor', () => {
   });
 
   it('--infra managed starts its own servers (ignoring exported PG_URL / NATS_URL), reports them, and removes them', async () => {
-    const run = await eventbench(['doctor', '--json', '--infra', 'managed'], 30_000, { PG_URL: 'postgres://127.0.0.1:1/x', NATS_URL: 'nats://127.0.0.1:1' });
+    const run = await eventbench(['doctor', '--json', '--infra', 'managed'], 90_000, { PG_URL: 'postgres://127.0.0.1:1/x', NATS_URL: 'nats://127.0.0.1:1' });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const env = environmentSchema.parse(JSON.parse(run.stdout));

@@ -4,10 +4,10 @@
  */
 import { Option, type Command } from 'commander';
 import { INFRA_MODES, type InfraMode } from '../infra/infra-mode.ts';
-import type { Servers } from '../infra/servers.ts';
+import type { ServerNeeds, Servers } from '../infra/servers.ts';
 import type { ServerHandle } from '../infra/server-handle.ts';
 
-export type { Servers, ServerHandle, InfraMode };
+export type { Servers, ServerHandle, InfraMode, ServerNeeds };
 
 /** The parsed values of the options `addServerOptions` adds (commander's camelCase keys). */
 export interface ServerCliOptions {
@@ -40,13 +40,16 @@ export function addServerOptions(cmd: Command): Command {
 }
 
 /**
- * Resolves the servers a command needs from the options of `addServerOptions`: external URLs are checked
- * (a 3 s connect; unreachable -> `StoreUnavailableError`, exit 2), otherwise throwaway servers are started
- * on free 127.0.0.1 ports in a temp dir. Servers not in `needs` are not touched. Always stop the result
+ * Resolves the servers a command needs from the options of `addServerOptions`: external URLs are checked,
+ * first their shape (postgres:// / nats://, no connection), then a 3 s connect that tells "unreachable"
+ * from "reachable but refused" (authentication, unknown database, no JetStream), both
+ * `StoreUnavailableError`, exit 2; otherwise throwaway servers are started on free 127.0.0.1 ports in a
+ * temp dir. Servers not in `needs` are not touched. Always stop the result
  * (`await using servers = await openServers(...)`, or `servers.stop()` in a finally); managed servers are
  * also stopped on SIGINT/SIGTERM and process exit. Nothing usable -> `ConfigError` naming the fix.
+ * Validate the command's own flags before calling this: it may start servers.
  */
-export async function openServers(opts: ServerCliOptions, needs: { postgres: boolean; nats: boolean }): Promise<Servers> {
+export async function openServers(opts: ServerCliOptions, needs: ServerNeeds): Promise<Servers> {
   // Loaded on use: pg and nats.js cost ~0.4 s of start-up that `--help` and server-less commands skip.
   const { openServers: openInfraServers } = await import('../infra/servers.ts');
   const env = opts.infra === 'managed' ? {} : { pgUrl: process.env.PG_URL, natsUrl: process.env.NATS_URL };

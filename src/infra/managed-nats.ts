@@ -3,12 +3,11 @@
  * 127.0.0.1. Binary: $NATS_SERVER_BIN, `nats-server` on PATH, /usr/sbin or /usr/local/bin.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ConfigError } from '../core/event-store.ts';
 import { freePort, retryOnPortClash, startManagedProcess } from './managed-process.ts';
-import { removeDirSync } from './process-registry.ts';
+import { createOwnedDir } from './owned-dir.ts';
 import type { ServerHandle } from './server-handle.ts';
 
 export interface NatsServerHandle extends ServerHandle {
@@ -27,7 +26,8 @@ export async function startManagedNats(options: ManagedNatsOptions = {}): Promis
     throw new ConfigError('nats-server not found (PATH, /usr/sbin, /usr/local/bin): apt-get install nats-server, or set NATS_SERVER_BIN, or run one (e.g. docker compose up -d nats) and set NATS_URL');
   }
   const version = /v?(\d+\.\d+\.\d+\S*)/.exec(execFileSync(bin, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
-  const rootDir = mkdtempSync(join(tmpdir(), 'eventbench-nats-'));
+  const dir = createOwnedDir('eventbench-nats-');
+  const rootDir = dir.path;
   const dataDir = join(rootDir, 'jetstream');
   try {
     return await retryOnPortClash(async () => {
@@ -41,7 +41,7 @@ export async function startManagedNats(options: ManagedNatsOptions = {}): Promis
           version,
           url: `nats://127.0.0.1:${port}`,
           port,
-          rootDir,
+          dir,
           dataDir,
           logFile: join(rootDir, 'server.log'),
           command: bin,
@@ -53,7 +53,7 @@ export async function startManagedNats(options: ManagedNatsOptions = {}): Promis
       );
     });
   } catch (err) {
-    removeDirSync(rootDir);
+    await dir.remove();
     throw err;
   }
 }

@@ -6,19 +6,17 @@
  * ourselves instead of using the package's class so that we own the PID and its process group (the
  * class registers its own exit hooks and only exposes `stop()`).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { ConfigError } from '../core/event-store.ts';
-import { freePort, retryOnPortClash, startManagedProcess } from './managed-process.ts';
+import { freePort, retryOnPortClash, runInDir, startManagedProcess } from './managed-process.ts';
+import { createOwnedDir } from './owned-dir.ts';
 import { removeDirSync } from './process-registry.ts';
 import type { ServerHandle } from './server-handle.ts';
-
-const execFileAsync = promisify(execFile);
 
 export interface ManagedPostgresOptions {
   /** `embedded` (default), `system`, or a directory holding `initdb` and `postgres`. */
@@ -45,20 +43,20 @@ export async function startManagedPostgres(options: ManagedPostgresOptions = {})
   const postgres = join(binDir, 'postgres');
   const initdb = join(binDir, 'initdb');
 
-  const rootDir = mkdtempSync(join(tmpdir(), 'eventbench-pg-'));
-  if (user) chownSync(rootDir, user.uid, user.gid);
+  const dir = createOwnedDir('eventbench-pg-');
+  const rootDir = dir.path;
   const dataDir = join(rootDir, 'data');
-  // --no-sync: the cluster is throwaway, fsyncing initdb's files only costs startup time. The server
-  // itself runs with fsync on.
   try {
-    await execFileAsync(initdb, ['-D', dataDir, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync'], {
-      cwd: rootDir,
+    if (user) chownSync(rootDir, user.uid, user.gid);
+    // --no-sync: the cluster is throwaway, fsyncing initdb's files only costs startup time. The server
+    // itself runs with fsync on.
+    await runInDir(dir, initdb, ['-D', dataDir, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync'], {
       env: { ...process.env, LC_ALL: 'C' },
-      timeout: 60_000,
+      timeoutMs: 60_000,
       ...(user ?? {}),
     });
   } catch (err) {
-    removeDirSync(rootDir);
+    await dir.remove();
     const e = err as { stderr?: string; message: string };
     throw new ConfigError(`initdb (${initdb}) failed: ${(e.stderr || e.message).trim().split('\n').slice(-2).join(' ')}`, { cause: err });
   }
@@ -74,7 +72,7 @@ export async function startManagedPostgres(options: ManagedPostgresOptions = {})
         version,
         url,
         port,
-        rootDir,
+        dir,
         dataDir,
         logFile: join(rootDir, 'server.log'),
         command: postgres,
@@ -85,7 +83,7 @@ export async function startManagedPostgres(options: ManagedPostgresOptions = {})
       });
     });
   } catch (err) {
-    removeDirSync(rootDir);
+    await dir.remove();
     throw err;
   }
 }

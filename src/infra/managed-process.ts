@@ -8,7 +8,8 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { ConfigError } from '../core/event-store.ts';
 import type { ServerHandle } from './server-handle.ts';
-import { isAlive, isGroupAlive, own, processTree, removeDirSync, signalGroup, signalPids, startWatchdog, stopWatchdog, waitFor } from './process-registry.ts';
+import type { OwnedDir } from './owned-dir.ts';
+import { isAlive, isGroupAlive, own, processTree, signalGroup, signalPids, waitFor } from './process-registry.ts';
 
 export interface ProcessSpec {
   kind: ServerHandle['kind'];
@@ -16,8 +17,8 @@ export interface ProcessSpec {
   version: string;
   url: string;
   port: number;
-  /** Temp directory holding data dir and log; removed by `stop()`. */
-  rootDir: string;
+  /** Temp directory holding data dir and log (its watchdog also kills the server); removed by `stop()`. */
+  dir: OwnedDir;
   dataDir: string;
   logFile: string;
   command: string;
@@ -49,7 +50,7 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts the process and returns its handle once `probe()` succeeds. On failure the process is gone
- * and ownership released, but `rootDir` is left to the caller (which may retry on another port).
+ * and ownership released, but `dir` is left to the caller (which may retry on another port).
  */
 export async function startManagedProcess<T extends object = object>(spec: ProcessSpec, extra?: T): Promise<ServerHandle & T> {
   const server = new ManagedServer(spec);
@@ -73,7 +74,6 @@ class ManagedServer implements ServerHandle {
   state: ServerHandle['state'] = 'down';
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
-  private watchdogPid: number | undefined;
   private release: (() => void) | undefined;
   private currentPid = 0;
 
@@ -100,7 +100,7 @@ class ManagedServer implements ServerHandle {
       child = spawn(this.spec.command, this.spec.args, {
         detached: true, // own process group: Ctrl-C reaches only us, and we signal the whole group
         stdio: ['ignore', out, out],
-        cwd: this.spec.rootDir,
+        cwd: this.spec.dir.path,
         ...(this.spec.uid !== undefined ? { uid: this.spec.uid, gid: this.spec.gid } : {}),
       });
     } finally {
@@ -111,8 +111,7 @@ class ManagedServer implements ServerHandle {
     child.once('exit', () => {
       if (this.child !== child || this.state === 'removed' || this.state === 'down') return;
       if (!isAlive(child.pid ?? 0)) {
-        stopWatchdog(this.watchdogPid);
-        this.watchdogPid = undefined;
+        this.spec.dir.unwatch(child.pid ?? 0);
         this.state = 'down';
       }
     });
@@ -120,7 +119,7 @@ class ManagedServer implements ServerHandle {
     child.unref(); // a forgotten handle must not keep the process alive; the exit hook kills it then
     this.child = child;
     this.currentPid = child.pid ?? 0;
-    if (this.currentPid) this.watchdogPid = startWatchdog(this.currentPid, this.spec.rootDir);
+    if (this.currentPid) this.spec.dir.watch(this.currentPid);
     this.state = 'running';
 
     let exited = false;
@@ -141,7 +140,7 @@ class ManagedServer implements ServerHandle {
     if (this.state === 'removed') return;
     if (this.state === 'running' || this.state === 'paused') await this.shutdown();
     this.state = 'removed';
-    removeDirSync(this.spec.rootDir);
+    await this.spec.dir.remove();
     this.release?.();
     this.release = undefined;
   }
@@ -219,8 +218,7 @@ class ManagedServer implements ServerHandle {
   /** After a kill or a shutdown: every process of the server gone, its watchdog stopped, state `down`. */
   private async settleDown(pgid: number, tree: number[]): Promise<void> {
     await waitFor(() => !isGroupAlive(pgid) && tree.every((p) => !isAlive(p)), 5_000);
-    stopWatchdog(this.watchdogPid);
-    this.watchdogPid = undefined;
+    this.spec.dir.unwatch(pgid);
     this.state = 'down';
   }
 
@@ -230,18 +228,13 @@ class ManagedServer implements ServerHandle {
     await this.exited;
   }
 
+  /** Exit hook: SIGKILL now; the directory's own exit hook (it runs after the processes') removes it. */
   private killSync(): void {
     if (this.state === 'running' || this.state === 'paused') {
       signalPids(processTree(this.currentPid), 'SIGKILL');
       signalGroup(this.currentPid, 'SIGKILL');
     }
-    stopWatchdog(this.watchdogPid);
     this.state = 'removed';
-    try {
-      removeDirSync(this.spec.rootDir);
-    } catch {
-      // exiting anyway
-    }
   }
 
   private readLog(): string {
@@ -278,5 +271,43 @@ function procState(pid: number): string | undefined {
     return text.slice(text.lastIndexOf(')') + 2).split(' ')[0];
   } catch {
     return undefined; // gone, or no /proc: nothing to wait for
+  }
+}
+
+/**
+ * Runs a helper command to completion (e.g. `initdb`) in its own process group, watched by `dir` so
+ * that Ctrl-C or a SIGKILL of eventbench also ends it before the directory goes. Rejects with its
+ * stderr when it fails or is killed.
+ */
+export async function runInDir(
+  dir: OwnedDir,
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; timeoutMs: number },
+): Promise<void> {
+  const child = spawn(command, args, {
+    detached: true, // a terminal's Ctrl-C reaches only us; we end it in order
+    stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: dir.path,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
+  });
+  if (child.pid !== undefined) dir.watch(child.pid);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4_000)));
+  const timer = setTimeout(() => child.pid !== undefined && signalGroup(child.pid, 'SIGKILL'), options.timeoutMs);
+  try {
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    if (code !== 0) throw Object.assign(new Error(signal ? `${command} ended by ${signal}` : `${command} exited with ${code}`), { stderr });
+  } finally {
+    clearTimeout(timer);
+    if (child.pid !== undefined) {
+      // initdb's own children (postgres --boot) end with it; make sure before forgetting the group.
+      await waitFor(() => !isGroupAlive(child.pid!), 5_000);
+      dir.unwatch(child.pid);
+    }
   }
 }

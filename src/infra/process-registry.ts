@@ -1,26 +1,30 @@
 /**
- * The one owner of every server process eventbench starts. Three layers make sure none outlives us:
+ * The one owner of every server process and temp directory eventbench starts. Three layers make sure
+ * none outlives us:
  * 1. the handle's own `stop()` (normal path, `await using`, a test's afterAll);
- * 2. while anything is owned: SIGINT / SIGTERM / SIGHUP handlers that stop everything cleanly and then
- *    re-raise the signal (so the exit status still says "killed by SIGINT"), unless the application
- *    listens for that signal too (then it finishes and stops its servers itself; a second signal
- *    kills them at once and exits 128+n); and an `exit` hook that SIGKILLs whatever is left
- *    synchronously (uncaught errors, `process.exit()` elsewhere);
+ * 2. SIGINT / SIGTERM / SIGHUP handlers (always installed by the CLI, `installCliSignalHandling`;
+ *    otherwise while anything is owned) that stop everything (server processes first, then temp
+ *    directories) and exit with 128 + the signal's number (130 for Ctrl-C), unless the application
+ *    listens for that signal too (then it finishes, e.g. writes partial results, and stops its servers
+ *    itself; a second signal kills everything at once and exits 128 + n); and an `exit` hook that
+ *    SIGKILLs whatever is left synchronously (uncaught errors, `process.exit()` elsewhere);
  * 3. for a hard death of this process (SIGKILL, OOM), which Node cannot observe and where Linux's
- *    `prctl(PR_SET_PDEATHSIG)` is not reachable from Node: a tiny watchdog `sh` per server process that
- *    blocks reading a pipe whose only writer is us. When we die the kernel closes the pipe, the
- *    watchdog reads EOF and SIGKILLs the server's process group and removes its temp dir (PostgreSQL
- *    backends then exit by themselves: they watch for their postmaster's death).
+ *    `prctl(PR_SET_PDEATHSIG)` is not reachable from Node: a watchdog `sh` per temp directory (see
+ *    watchdog.ts) that SIGKILLs the process groups started in it and removes it.
  * Servers run in their own process group (`detached`), so a terminal's Ctrl-C reaches only us and we
  * shut them down in order. Signals go to PIDs we started and their descendants (PostgreSQL backends
  * are session leaders of their own), never to names.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 /** Something that must not outlive this process. */
 export interface OwnedResource {
   readonly label: string;
+  /**
+   * `process` resources (servers) stop before `files` (temp directories), so that a server shuts down
+   * cleanly before the directory under it goes. Default `process`.
+   */
+  readonly kind?: 'process' | 'files';
   /** Clean, async shutdown (bounded in time by the resource itself). */
   stop(): Promise<void>;
   /** Last resort from the `exit` hook: synchronous SIGKILL + remove temp files. */
@@ -29,8 +33,12 @@ export interface OwnedResource {
 
 const owned = new Set<OwnedResource>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNAL_NUMBERS: Record<(typeof SIGNALS)[number], number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+/** bin/eventbench.js's handler for the start-up phase (nothing owned yet): replaced by ours. */
+const EARLY_HANDLER = Symbol.for('eventbench.earlySignalHandler');
 let installed = false;
-let shuttingDown = false;
+let permanent = false;
+let shuttingDown: NodeJS.Signals | undefined;
 let signalsSeen = 0;
 
 /** Registers a resource; returns the function that releases it (after it stopped by itself). */
@@ -39,7 +47,7 @@ export function own(resource: OwnedResource): () => void {
   install();
   return () => {
     owned.delete(resource);
-    if (owned.size === 0) uninstall();
+    if (owned.size === 0 && !permanent) uninstall();
   };
 }
 
@@ -48,9 +56,36 @@ export function ownedLabels(): string[] {
   return [...owned].map((r) => r.label);
 }
 
-/** Stops every owned resource (used by the signal handlers; callable by a runner that wants to). */
+/** Stops every owned resource: server processes first, then temp directories. */
 export async function stopAllOwned(): Promise<void> {
-  await Promise.allSettled([...owned].map((r) => r.stop()));
+  const all = [...owned];
+  await Promise.allSettled(all.filter((r) => r.kind !== 'files').map((r) => r.stop()));
+  await Promise.allSettled([...owned].filter((r) => r.kind === 'files').map((r) => r.stop()));
+}
+
+/**
+ * The CLI's signal handling, installed once at start-up and kept until exit: a signal at any moment
+ * (servers starting, a run, writing results) ends in the same path: owned servers and temp directories
+ * stopped and removed, exit code 128 + n (130 for Ctrl-C), unless the running command handles the
+ * signal itself.
+ */
+export function installCliSignalHandling(): void {
+  permanent = true;
+  // Ours first, then the early one off: removing a signal's last listener resets it to the default
+  // action (death by the signal) until the next listener is added, a window Ctrl-C can hit.
+  install();
+  const early = (globalThis as Record<symbol, unknown>)[EARLY_HANDLER];
+  if (typeof early === 'function') for (const sig of SIGNALS) process.off(sig, early as (s: NodeJS.Signals) => void);
+}
+
+/** The signal we are shutting down for (our own handler took over), or undefined. */
+export function shutdownSignal(): NodeJS.Signals | undefined {
+  return shuttingDown;
+}
+
+/** The exit code for a signal: 128 + its number, as a shell reports a process that a signal ended. */
+export function exitCodeForSignal(signal: NodeJS.Signals): number {
+  return 128 + (SIGNAL_NUMBERS[signal as (typeof SIGNALS)[number]] ?? 1);
 }
 
 function install(): void {
@@ -73,25 +108,23 @@ function onSignal(signal: NodeJS.Signals): void {
   if (shuttingDown || signalsSeen > 1) {
     // Second Ctrl-C: no more waiting.
     onExit();
-    process.exit(128 + signalNumber(signal));
+    process.exit(exitCodeForSignal(signal));
   }
   // A command that handles the signal itself (e.g. `load` stops the load and writes partial results)
   // still needs its servers for that; it stops them through its own `await using`, and the exit hook
-  // is the backstop. Only when nobody else listens do we shut down and die by the signal.
+  // is the backstop. Only when nobody else listens do we shut down.
   if (process.listeners(signal).some((l) => l !== onSignal)) return;
-  shuttingDown = true;
+  shuttingDown = signal;
+  if (owned.size > 0) process.stderr.write(`\neventbench: ${signal === 'SIGINT' ? 'interrupted' : signal}: stopping ${ownedLabels().join(', ')}\n`);
   void stopAllOwned().finally(() => {
-    shuttingDown = false;
-    for (const r of owned) r.killSync();
-    owned.clear();
-    uninstall();
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    else process.exit(128 + signalNumber(signal));
+    onExit();
+    process.exit(exitCodeForSignal(signal));
   });
 }
 
 function onExit(): void {
-  for (const r of owned) {
+  const all = [...owned];
+  for (const r of [...all.filter((x) => x.kind !== 'files'), ...all.filter((x) => x.kind === 'files')]) {
     try {
       r.killSync();
     } catch {
@@ -99,38 +132,6 @@ function onExit(): void {
     }
   }
   owned.clear();
-}
-
-function signalNumber(signal: NodeJS.Signals): number {
-  return { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[signal as 'SIGHUP' | 'SIGINT' | 'SIGTERM'] ?? 1;
-}
-
-/**
- * Starts the watchdog for one server process group (see the file comment). Returns its PID; kill it
- * with `stopWatchdog` once the server stopped by our own hand, so it never signals a recycled group id.
- */
-export function startWatchdog(pgid: number, removeDir?: string): number | undefined {
-  // dash's kill takes no `--`; `-9 -N` signals process group N. PostgreSQL backends are session leaders
-  // of their own (the postmaster setsid()s them); they exit by themselves once the postmaster is gone.
-  const script = 'cat >/dev/null; kill -9 -"$1" 2>/dev/null || kill -9 "$1" 2>/dev/null; if [ -n "$2" ]; then sleep 0.2; rm -rf -- "$2"; fi';
-  const child = spawn('/bin/sh', ['-c', script, 'eventbench-watchdog', String(pgid), removeDir ?? ''], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
-  child.on('error', () => {});
-  child.unref();
-  // The pipe must not keep the event loop alive; it only exists to be closed by our death.
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  return child.pid;
-}
-
-export function stopWatchdog(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
 }
 
 /** True while a process exists and is not a zombie (a zombie holds no port, no memory, no lock). */
@@ -245,4 +246,9 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
 
 export function removeDirSync(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Blocks the thread for `ms` (only for the exit hook, where nothing async runs any more). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

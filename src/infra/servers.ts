@@ -28,6 +28,13 @@ export interface OpenServersOptions {
   checkTimeoutMs?: number;
 }
 
+/** Which servers a command needs. `jetstream` (default: same as `nats`): a NATS URL must have JetStream enabled. */
+export interface ServerNeeds {
+  postgres: boolean;
+  nats: boolean;
+  jetstream?: boolean;
+}
+
 /** The servers a run uses: URLs always; handles only for servers we started (and may kill, pause, restart). */
 export interface Servers extends AsyncDisposable {
   pgUrl?: string;
@@ -38,9 +45,12 @@ export interface Servers extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-export async function openServers(options: OpenServersOptions, needs: { postgres: boolean; nats: boolean }): Promise<Servers> {
+export async function openServers(options: OpenServersOptions, needs: ServerNeeds): Promise<Servers> {
   const infra = options.infra ?? 'auto';
   if (!INFRA_MODES.includes(infra)) throw new ConfigError(`--infra ${String(infra)}: expected one of ${INFRA_MODES.join(', ')}`);
+  // The shape of every URL first: a typo must not cost a server start or a 3 s connect timeout.
+  if (needs.postgres && nonEmpty(options.pgUrl)) checkPostgresUrl(nonEmpty(options.pgUrl)!);
+  if (needs.nats && nonEmpty(options.natsUrl)) checkNatsUrl(nonEmpty(options.natsUrl)!);
   const timeoutMs = options.checkTimeoutMs ?? 3_000;
   const servers: Servers = {
     async stop() {
@@ -65,7 +75,7 @@ export async function openServers(options: OpenServersOptions, needs: { postgres
       if (infra === 'managed' && url) throw new ConfigError('--infra managed starts its own NATS, but a URL is set (--nats-url / NATS_URL): unset it or use --infra auto');
       if (infra === 'external' && !url) throw new ConfigError('--infra external needs a NATS URL: --nats-url nats://... or NATS_URL');
       if (url) {
-        await checkNats(url, timeoutMs);
+        await checkNats(url, timeoutMs, needs.jetstream ?? true);
         servers.natsUrl = url;
       }
     }
@@ -99,13 +109,56 @@ function nonEmpty(s: string | undefined): string | undefined {
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password) u.password = '***';
+    if (!u.password) return url; // as given: URL's toString would add a trailing slash to some
+    u.password = '***';
     return u.toString();
   } catch {
     return url;
   }
 }
 
+const PG_SCHEMES = ['postgres:', 'postgresql:'];
+const NATS_SCHEMES = ['nats:', 'tls:'];
+
+/** `postgres://` or `postgresql://` with a host (or `?host=` for a socket directory): ConfigError otherwise. */
+export function checkPostgresUrl(url: string): void {
+  const fix = 'use postgres://user[:password]@host[:port]/database (check --pg-url / PG_URL)';
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`--pg-url ${JSON.stringify(redactUrl(url))} is not a URL: ${fix}`);
+  }
+  if (!PG_SCHEMES.includes(u.protocol)) throw new ConfigError(`--pg-url ${JSON.stringify(redactUrl(url))} is not a PostgreSQL URL (scheme ${u.protocol.replace(/:$/, '')}): ${fix}`);
+  if (!u.hostname && !u.searchParams.get('host')) throw new ConfigError(`--pg-url ${JSON.stringify(redactUrl(url))} names no host: ${fix}`);
+}
+
+/** `nats://host:port`, `tls://host:port` or `host[:port]`, comma-separated: ConfigError otherwise. */
+export function checkNatsUrl(urls: string): void {
+  const fix = 'use nats://host:port (or tls://..., or host:port; several separated by commas) (check --nats-url / NATS_URL)';
+  const list = urls.split(',').map((x) => x.trim());
+  for (const url of list) {
+    const shown = JSON.stringify(redactUrl(url));
+    if (!url) throw new ConfigError(`--nats-url ${JSON.stringify(urls)} has an empty entry: ${fix}`);
+    const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
+    if (schemeMatch && !NATS_SCHEMES.includes(`${schemeMatch[1]!.toLowerCase()}:`)) {
+      throw new ConfigError(`--nats-url ${shown} is not a NATS URL (scheme ${schemeMatch[1]}): ${fix}`);
+    }
+    let u: URL;
+    try {
+      u = new URL(schemeMatch ? url : `nats://${url}`);
+    } catch {
+      throw new ConfigError(`--nats-url ${shown} is not a URL: ${fix}`);
+    }
+    if (!u.hostname || (u.pathname !== '' && u.pathname !== '/')) throw new ConfigError(`--nats-url ${shown} is not host:port: ${fix}`);
+  }
+}
+
+/**
+ * "unreachable" (nothing answered: refused, no such host, timeout) or "reachable but refused" (a
+ * server answered and said no: authentication, unknown database or role, too many connections, ...):
+ * the fixes differ. A PostgreSQL error with a SQLSTATE came from the server.
+ */
 async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   client.on('error', () => {});
@@ -114,6 +167,12 @@ async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
     await client.connect();
     await client.query('select 1');
   } catch (err) {
+    const sqlstate = (err as { code?: unknown }).code;
+    if (typeof sqlstate === 'string' && /^[0-9A-Z]{5}$/.test(sqlstate)) {
+      // node-postgres takes the OS user when the URL names none: say so, it is a common surprise.
+      const noUser = new URL(url).username ? '' : client.user ? ` (the URL names no user, so $USER ${JSON.stringify(client.user)} was used)` : ' (the URL names no user, and $USER is not set)';
+      throw new StoreUnavailableError(`PostgreSQL at ${redactUrl(url)} is reachable but refused: ${describe(err)} [SQLSTATE ${sqlstate}]${noUser} (check --pg-url / PG_URL)`, { cause: err });
+    }
     const why = Date.now() - started >= timeoutMs - 50 ? `no answer within ${timeoutMs} ms (${describe(err)})` : describe(err);
     throw new StoreUnavailableError(`PostgreSQL at ${redactUrl(url)} is unreachable: ${why} (check --pg-url / PG_URL, or unset it to use a managed server)`, { cause: err });
   } finally {
@@ -121,13 +180,22 @@ async function checkPostgres(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
-async function checkNats(url: string, timeoutMs: number): Promise<void> {
+async function checkNats(url: string, timeoutMs: number, needsJetStream: boolean): Promise<void> {
+  const first = url.split(',')[0]!.trim();
+  let info: { version?: string; jetstream?: boolean };
   try {
-    await probeNatsInfo(url, timeoutMs);
-    const nc = await connect({ servers: url, timeout: timeoutMs, reconnect: false });
-    await nc.close();
+    info = await probeNatsInfo(first, timeoutMs);
   } catch (err) {
     throw new StoreUnavailableError(`NATS at ${redactUrl(url)} is unreachable: ${describe(err)} (check --nats-url / NATS_URL, or unset it to use a managed server)`, { cause: err });
+  }
+  try {
+    const nc = await connect({ servers: url.split(',').map((x) => x.trim()), timeout: timeoutMs, reconnect: false });
+    await nc.close();
+  } catch (err) {
+    throw new StoreUnavailableError(`NATS at ${redactUrl(url)} is reachable but refused: ${describe(err)} (check the credentials in --nats-url / NATS_URL)`, { cause: err });
+  }
+  if (needsJetStream && info.jetstream !== true) {
+    throw new StoreUnavailableError(`NATS at ${redactUrl(url)} is reachable but refused: JetStream is not enabled on this server (start nats-server with -js, or point --nats-url / NATS_URL at one that has it)`);
   }
 }
 
@@ -137,14 +205,14 @@ async function checkNats(url: string, timeoutMs: number): Promise<void> {
  * its timeout but leaves the socket open (its close() ignores connections that never completed), which
  * keeps the process alive forever.
  */
-export async function probeNatsInfo(url: string, timeoutMs: number): Promise<{ version?: string }> {
+export async function probeNatsInfo(url: string, timeoutMs: number): Promise<{ version?: string; jetstream?: boolean }> {
   const u = new URL(url.includes('://') ? url : `nats://${url}`);
   const port = Number(u.port || 4222);
   return new Promise((resolve, reject) => {
     let buffered = '';
     const socket = netConnect({ host: u.hostname, port });
     const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    const finish = (err: Error | undefined, info?: { version?: string }) => {
+    const finish = (err: Error | undefined, info?: { version?: string; jetstream?: boolean }) => {
       clearTimeout(timer);
       socket.destroy();
       if (err) reject(err);
@@ -162,7 +230,7 @@ export async function probeNatsInfo(url: string, timeoutMs: number): Promise<{ v
       const line = buffered.slice(0, end);
       if (!line.startsWith('INFO ')) return finish(new Error(`not a NATS server (said ${JSON.stringify(line.slice(0, 40))})`));
       try {
-        finish(undefined, JSON.parse(line.slice(5)) as { version?: string });
+        finish(undefined, JSON.parse(line.slice(5)) as { version?: string; jetstream?: boolean });
       } catch {
         finish(new Error('not a NATS server (bad INFO line)'));
       }

@@ -7,6 +7,13 @@
  * Appends to one stream are chained (a stream's next append waits for its previous one), so workloads
  * that continue an aggregate (documents, invoices, domain events) keep their expected versions right
  * while appends to different streams run `concurrency` at a time.
+ *
+ * It streams: what it keeps grows with the appends in flight (and, with processing, the cases not yet
+ * completed), never with `count`; the summary is counters and an HdrHistogram. (The memory backend's
+ * store itself holds every event: that is the backend, not the runner.) It yields to the event loop
+ * at least every YIELD_EVERY_MS, so that a store answering in microtasks (memory) cannot starve the
+ * progress timer and the Ctrl-C handler; an aborted `signal` stops generation (appends in flight are
+ * awaited), skips the replay check, and returns the partial result with `interrupted: true`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
@@ -23,6 +30,8 @@ import { replayProjection, startLiveProjection, type CaseSummary } from '../work
 
 export interface GenerateProgress {
   appends: number;
+  /** Appends to make in all (`count`). */
+  total: number;
   events: number;
   elapsedMs: number;
   /** Cases of this run completed so far (with processing). */
@@ -64,6 +73,8 @@ export interface GenerateResult {
   seed: number;
   appends: number;
   events: number;
+  /** Stopped early by the caller's signal (Ctrl-C): the counts are what was done until then. */
+  interrupted: boolean;
   /** Appends the store answered `duplicate: true` (already stored, e.g. the same seed generated before). */
   duplicates: number;
   failed: number;
@@ -83,9 +94,9 @@ export interface GenerateResult {
     deadLetters: DeadLetter[];
     /** Intake acknowledged -> case.completed appended, milliseconds (real time). */
     latencyMs: LatencySummary;
-    /** The read model rebuilt from position 0 equals the live one. */
-    replayMatches: boolean;
-    replaySummary: CaseSummary;
+    /** The read model rebuilt from position 0 equals the live one (null: not checked, interrupted). */
+    replayMatches: boolean | null;
+    replaySummary: CaseSummary | null;
   };
 }
 
@@ -116,17 +127,23 @@ async function appendWithRetry(store: EventStore, a: PlannedAppend): Promise<{ d
   }
 }
 
+/** Longest stretch without giving timers and signal handlers a turn (a memory store never blocks). */
+const YIELD_EVERY_MS = 20;
+
 export async function runGenerate(store: EventStore, options: GenerateOptions): Promise<GenerateResult> {
   const workload = workloads[options.workload];
   if (options.process && options.workload !== 'debt-cases') {
     throw new Error(`--process runs the debt-case processors; workload ${options.workload} has none`);
   }
+  const signal = options.signal;
   const concurrency = options.concurrency ?? 32;
   const gen = workload.create({ seed: options.seed });
   const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, bitBucketSize: 64 });
-  const ackedAt = new Map<string, number>();
-  const runCases = new Set<string>();
-  const completedCases = new Set<string>();
+  // With processing: this run's cases not yet completed, and when their intake was acknowledged. Both
+  // shrink as cases complete, so they hold the processing backlog, not every case of the run.
+  const open = new Map<string, number | undefined>();
+  let expected = 0;
+  let completed = 0;
 
   let live: Awaited<ReturnType<typeof startLiveProjection>> | undefined;
   let processors: Awaited<ReturnType<typeof startCaseProcessors>> | undefined;
@@ -139,11 +156,11 @@ export async function runGenerate(store: EventStore, options: GenerateOptions): 
       ...options.processors,
       onEffect: (e) => {
         options.processors?.onEffect?.(e);
-        if (e.step !== 'completion' || completedCases.has(e.caseId) || !runCases.has(e.caseId)) return;
-        completedCases.add(e.caseId);
-        const t0 = ackedAt.get(e.caseId);
+        if (e.step !== 'completion' || !open.has(e.caseId)) return;
+        const t0 = open.get(e.caseId);
+        open.delete(e.caseId);
+        completed++;
         if (t0 !== undefined && e.result === 'applied') latency.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
-        ackedAt.delete(e.caseId);
       },
     });
   }
@@ -153,6 +170,7 @@ export async function runGenerate(store: EventStore, options: GenerateOptions): 
     seed: options.seed,
     appends: 0,
     events: 0,
+    interrupted: false,
     duplicates: 0,
     failed: 0,
     bytes: 0,
@@ -160,15 +178,17 @@ export async function runGenerate(store: EventStore, options: GenerateOptions): 
     eventsPerSecond: 0,
   };
   const started = performance.now();
-  const progress = (phase: GenerateProgress['phase']) =>
+  let phase: GenerateProgress['phase'] = 'generating';
+  const progress = () =>
     options.onProgress?.({
       appends: result.appends,
+      total: options.count,
       events: result.events,
       elapsedMs: performance.now() - started,
       phase,
-      ...(options.process ? { completed: completedCases.size } : {}),
+      ...(options.process ? { completed } : {}),
     });
-  const ticker = options.onProgress ? setInterval(() => progress(processors && result.appends >= options.count ? 'processing' : 'generating'), options.progressIntervalMs ?? 250) : undefined;
+  const ticker = options.onProgress ? setInterval(progress, options.progressIntervalMs ?? 250) : undefined;
 
   try {
     // --- generation ------------------------------------------------------------------------------
@@ -180,18 +200,29 @@ export async function runGenerate(store: EventStore, options: GenerateOptions): 
     let simStart: number | undefined;
     let sampledBytes = 0;
     let sampledEvents = 0;
+    let lastYield = performance.now();
     for (let i = 0; i < options.count; i++) {
-      if (options.signal?.aborted) break;
+      if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
+      if (signal?.aborted) break;
       const a = gen.next();
       if (options.speedup && a.events[0]?.timestamp) {
         const sim = Date.parse(a.events[0].timestamp);
         simStart ??= sim;
         const due = started + (sim - simStart) / options.speedup;
         const wait = due - performance.now();
-        if (wait > 1) await sleep(wait);
+        if (wait > 1) {
+          await sleep(wait, undefined, signal ? { signal } : undefined).catch(() => {});
+          if (signal?.aborted) break;
+        }
       }
       const caseId = options.process ? (a.events[0]?.data as { case_id?: string }).case_id : undefined;
-      if (caseId) runCases.add(caseId);
+      if (caseId && !open.has(caseId)) {
+        open.set(caseId, undefined);
+        expected++;
+      }
       // Payload size from every 16th append (serialising everything twice would slow the harness).
       if ((i & 15) === 0) {
         for (const e of a.events) sampledBytes += Buffer.byteLength(JSON.stringify(e.data));
@@ -205,7 +236,7 @@ export async function runGenerate(store: EventStore, options: GenerateOptions): 
         if (previous) await previous;
         try {
           const r = await appendWithRetry(store, a);
-          if (caseId) ackedAt.set(caseId, performance.now());
+          if (caseId && open.has(caseId)) open.set(caseId, performance.now());
           result.appends++;
           result.events += a.events.length;
           if (r.duplicate) result.duplicates++;
@@ -223,40 +254,51 @@ export async function runGenerate(store: EventStore, options: GenerateOptions): 
       while (active >= concurrency) await new Promise<void>((r) => (wake = r));
     }
     if (active > 0) await new Promise<void>((r) => (allDone = r));
+    result.interrupted = signal?.aborted ?? false;
     result.bytes = sampledEvents ? Math.round((sampledBytes / sampledEvents) * result.events) : 0;
     result.generateSeconds = (performance.now() - started) / 1000;
     result.eventsPerSecond = result.events / Math.max(result.generateSeconds, 1e-9);
 
     // --- processing ------------------------------------------------------------------------------
     if (processors && live) {
+      phase = 'processing';
       const processStarted = performance.now();
       const deadline = processStarted + (options.processTimeoutMs ?? 120_000);
       let timedOut = false;
-      const expected = runCases.size;
+      const projection = live.projection;
       // A case whose intake was stored before this run (duplicate) may already be completed: the read model knows.
+      const pruneCompleted = () => {
+        for (const id of open.keys()) {
+          if (!projection.isCompleted(id)) continue;
+          open.delete(id);
+          completed++;
+        }
+      };
       for (;;) {
-        if (options.signal?.aborted) break;
-        const done = [...runCases].every((id) => completedCases.has(id) || live!.projection.isCompleted(id));
+        if (signal?.aborted) break;
+        pruneCompleted();
         // Done = every case completed, the read model caught up and no processor has work left
         // (so late decisions that lost to an escalation have been tried and counted).
-        if (done && (await live.subscription.lag()) === 0 && (await processors.lag()) === 0) break;
+        if (open.size === 0 && (await live.subscription.lag()) === 0 && (await processors.lag()) === 0) break;
         if (performance.now() > deadline) {
           timedOut = true;
           break;
         }
-        await sleep(100);
+        await sleep(100, undefined, signal ? { signal } : undefined).catch(() => {});
       }
-      progress('processing');
-      const summary = live.projection.summary();
+      pruneCompleted();
+      result.interrupted = signal?.aborted ?? false;
+      progress();
+      const summary = projection.summary();
       const effects = processors.stats.effects;
       const injectedFailures = processors.stats.injectedFailures;
       await processors.close();
       await live.subscription.close();
       const deadLetters = await processors.deadLetters();
-      const replay = await replayProjection(store);
-      const replaySummary = replay.summary();
+      // Replaying everything can take as long as the run did: not after Ctrl-C.
+      const replaySummary = result.interrupted ? null : (await replayProjection(store)).summary();
       result.processing = {
-        completed: [...runCases].filter((id) => live!.projection.isCompleted(id)).length,
+        completed: expected - open.size,
         expected,
         timedOut,
         seconds: (performance.now() - processStarted) / 1000,
@@ -265,7 +307,7 @@ export async function runGenerate(store: EventStore, options: GenerateOptions): 
         injectedFailures,
         deadLetters,
         latencyMs: latencySummary(latency),
-        replayMatches: JSON.stringify(summary) === JSON.stringify(replaySummary),
+        replayMatches: replaySummary === null ? null : JSON.stringify(summary) === JSON.stringify(replaySummary),
         replaySummary,
       };
     }
@@ -276,4 +318,3 @@ export async function runGenerate(store: EventStore, options: GenerateOptions): 
     await live?.subscription.close();
   }
 }
-

@@ -65,3 +65,17 @@ it('init against a server that is not there: one line, exit 2', async () => {
   expect(run.code).toBe(2);
   expect(run.stderr.trim().split('\n')).toHaveLength(1);
 });
+
+it('init on a throwaway (managed) server says the result is discarded and how to keep it', async () => {
+  const run = await eventbench(['init', '--backend', 'postgres', '--infra', 'managed', '--schema', schema]);
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stdout).toMatch(/created\s+schema/);
+  expect(run.stderr.trim()).toMatch(/^eventbench: note: this ran against a throwaway PostgreSQL started for this command, stopped and deleted now; to keep the result, run init against your server with --pg-url \/ PG_URL/);
+});
+
+it('a bad --schema is refused before a managed PostgreSQL starts', async () => {
+  const run = await eventbench(['init', '--backend', 'postgres', '--infra', 'managed', '--schema', 'bad;name']);
+  expect(run.code).toBe(2);
+  expect(run.stderr.trim().split('\n')).toEqual(['eventbench: --schema "bad;name": letters, digits and "_", starting with a letter, at most 41']);
+  // test/cli/bad-input.e2e.test.ts shows that nothing was started (no temp directory of a server).
+});

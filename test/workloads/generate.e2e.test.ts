@@ -5,7 +5,12 @@
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { AppendResult, EventStore } from '../../src/core/event-store.ts';
+import { runGenerate } from '../../src/runners/generate.ts';
+import { createStore } from '../../src/store/index.ts';
 import { testPgUrl, uniqueName } from '../support/servers.ts';
 import { dropSchema } from '../postgres/helpers.ts';
 
@@ -61,6 +66,18 @@ describe('eventbench generate', () => {
     expect(run.stdout).toMatch(/replay from 0\s+read model identical/);
   });
 
+  it('shows progress with an ETA, also when paced by --speedup; --timeout and --deadline take durations', async () => {
+    // Not a TTY: the first progress line comes at once, then one every 5 s.
+    const fast = await eventbench(['generate', '--backend', 'memory', '--count', '20000', '--namespace', uniqueName('genp')]);
+    expect(fast.code, fast.stderr).toBe(0);
+    expect(fast.stderr).toMatch(/^generating: \d+\/20000 appends \(\d+%\), \d+ events, \d+ events\/s, [\d.]+ s, ETA [\d.]+ (s|min)/m);
+    // debt-case arrivals are ~7 simulated minutes apart (75,531 a year): x20,000 is ~21 ms each, ~1.5 s for 70.
+    const paced = await eventbench(['generate', '--backend', 'memory', '--count', '70', '--speedup', '20000', '--process', '--timeout', '2m', '--deadline', '30s', '--namespace', uniqueName('gens')]);
+    expect(paced.code, paced.stderr).toBe(0);
+    expect(paced.stderr).toMatch(/^generating: \d+\/70 appends \(\d+%\).*ETA/m);
+    expect(paced.stdout).toMatch(/cases completed\s+70\/70/);
+  });
+
   it('rejects bad input with one line and exit 2', async () => {
     const bad = await eventbench(['generate', '--backend', 'memory', '--workload', 'invoices', '--process']);
     expect(bad.code).toBe(2);
@@ -71,5 +88,47 @@ describe('eventbench generate', () => {
     const missing = await eventbench(['generate']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--backend is required/);
+  });
+});
+
+/**
+ * Memory bounded independently of --count: what the runner keeps grows with the appends in flight, not
+ * with the appends made. In process, against a store that acknowledges and forgets (the memory backend
+ * keeps every event by design, which would hide the runner): the heap after 4N appends is within a few
+ * MB of the heap after N, where keeping each append (~1.7 kB of debt-case data) would add ~100 MB.
+ */
+describe('runGenerate memory', () => {
+  it('does not grow with the number of appends', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const real = await createStore('memory', { namespace: uniqueName('genmem') });
+    const N = 15_000;
+    const heapAt: Record<string, number> = {};
+    let position = 0;
+    const forgetful = new Proxy(real, {
+      get(target, key, receiver) {
+        if (key === 'appendToStream') {
+          return async (_stream: string, events: unknown[]): Promise<AppendResult> => {
+            const first = position + 1;
+            position += events.length;
+            const mark = first === N ? 'early' : first === 4 * N - 100 ? 'late' : undefined;
+            if (mark) {
+              gc();
+              heapAt[mark] = process.memoryUsage().heapUsed;
+            }
+            return { streamVersion: events.length, positions: events.map((_, i) => first + i), duplicate: false };
+          };
+        }
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    }) as EventStore;
+    try {
+      await runGenerate(forgetful, { workload: 'debt-cases', count: 4 * N, seed: 3 });
+    } finally {
+      await real.close();
+    }
+    expect(heapAt.early, 'no sample after N appends').toBeDefined();
+    expect(heapAt.late, 'no sample near 4N appends').toBeDefined();
+    expect((heapAt.late! - heapAt.early!) / 2 ** 20).toBeLessThan(15);
   });
 });

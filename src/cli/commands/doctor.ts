@@ -13,7 +13,8 @@ export function registerDoctor(program: Command): void {
     .description('start or reach PostgreSQL and NATS and print the environment results will record (versions, durability settings, machine, git)')
     .option('--json', 'print the environment as JSON (the `environment` object of every results file)');
   addServerOptions(cmd).action(async (opts: ServerCliOptions & { json?: boolean }) => {
-    await using servers = await openServers(opts, { postgres: true, nats: true });
+    // A NATS server without JetStream is what doctor is there to point out, not a reason to refuse.
+    await using servers = await openServers(opts, { postgres: true, nats: true, jetstream: false });
     const { captureEnvironment } = await import('../../infra/environment.ts'); // drivers load on use
     const env = await captureEnvironment(servers);
     process.stdout.write(opts.json ? `${JSON.stringify(env, null, 2)}\n` : formatEnvironment(env));

@@ -32,9 +32,13 @@ export function registerInit(program: Command): void {
     if (opts.schema !== undefined && opts.namespace !== undefined && opts.schema !== opts.namespace) {
       throw new UsageError('--schema and --namespace name the same thing: give one');
     }
+    const namespace = opts.schema ?? opts.namespace;
+    // Before any server starts (the same rule as load and generate): a valid schema, stream-name and subject prefix.
+    if (namespace !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(namespace)) {
+      throw new UsageError(`${opts.schema !== undefined ? '--schema' : '--namespace'} ${JSON.stringify(namespace)}: letters, digits and "_", starting with a letter, at most 41`);
+    }
     const backend = backends[opts.backend];
     await using servers = await openServers(opts, backend.needs);
-    const namespace = opts.schema ?? opts.namespace;
     const report = await backend.init({
       ...(servers.pgUrl !== undefined ? { pgUrl: servers.pgUrl } : {}),
       ...(servers.natsUrl !== undefined ? { natsUrl: servers.natsUrl } : {}),
@@ -42,11 +46,25 @@ export function registerInit(program: Command): void {
       ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
     });
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatInitReport(report));
+    const discarded = throwawayNote(opts.backend, servers);
+    if (discarded) process.stderr.write(`eventbench: note: ${discarded}\n`);
     if (report.items.some((i) => i.status === 'differs')) {
       process.stderr.write('eventbench: some items differ from what init would create (see above); nothing was changed\n');
       process.exitCode = 1;
     }
   });
+}
+
+/**
+ * What init did is lost when it ran against a server started for this run (or in this process's memory):
+ * say so, and how to keep it.
+ */
+function throwawayNote(backend: string, servers: { postgres?: unknown; nats?: unknown }): string | undefined {
+  if (backend === 'memory') return 'the memory backend keeps nothing after this process ends; init matters for postgres and jetstream';
+  const managed = [servers.postgres ? 'PostgreSQL' : undefined, servers.nats ? 'NATS' : undefined].filter(Boolean);
+  if (managed.length === 0) return undefined;
+  const how = [servers.postgres ? '--pg-url / PG_URL' : undefined, servers.nats ? '--nats-url / NATS_URL' : undefined].filter(Boolean).join(' and ');
+  return `this ran against a throwaway ${managed.join(' and ')} started for this command, stopped and deleted now; to keep the result, run init against your server with ${how} (docker compose up -d starts one)`;
 }
 
 export function formatInitReport(report: InitReport): string {
