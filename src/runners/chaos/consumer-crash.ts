@@ -9,7 +9,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { own, waitFor } from '../../infra/process-registry.ts';
+import type { ConsumerChildArgs } from './consumer-child.ts';
 
 export interface ConsumerProcessOptions {
   command: string;
@@ -170,4 +172,16 @@ export async function startConsumerProcess(options: ConsumerProcessOptions): Pro
     throw err;
   }
   return consumer;
+}
+
+/**
+ * The command that starts a chaos run's consumer (src/runners/chaos/consumer-child.ts) in a child
+ * process, for `startConsumerProcess`: the same Node, TypeScript through tsx's loader as the CLI itself.
+ */
+export function chaosConsumerCommand(args: ConsumerChildArgs): Pick<ConsumerProcessOptions, 'command' | 'args' | 'cwd'> {
+  return {
+    command: process.execPath,
+    args: ['--import', 'tsx', fileURLToPath(new URL('./consumer-child.ts', import.meta.url)), JSON.stringify(args)],
+    cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+  };
 }
