@@ -1,5 +1,5 @@
 /**
- * The Prometheus metrics registry of a run. Names and labels of the first four follow seed 002 exactly
+ * The Prometheus metrics registry of a run. Names and labels of the first four follow docs/metrics.md exactly
  * (`event_published_total`, `event_processed_total`, `event_processing_duration_seconds`,
  * `event_queue_depth`); the rest are what a dashboard needs, named by Prometheus conventions.
  *

@@ -1,6 +1,6 @@
 /**
  * `eventbench generate`: feeds a workload's seeded appends into any EventStore, optionally paced by the
- * simulated timestamps (`speedup`), and for `debt-cases` optionally runs the seed-002 processors and the
+ * simulated timestamps (`speedup`), and for `debt-cases` optionally runs the case processors (docs/case-processing.md) and the
  * read model until every generated case is completed, then checks that a replay from position 0
  * rebuilds the same read model.
  *

@@ -1,6 +1,6 @@
 /**
  * `eventbench init --backend jetstream --preset <each>` as a user runs it (the CLI, a real nats-server via
- * --nats-url): creates the seeds' streams and consumers, a second run changes nothing, an existing stream
+ * --nats-url): creates the streams and consumers of docs/streams-and-consumers.md, a second run changes nothing, an existing stream
  * that differs is reported (exit 1) and left exactly as it was, and the R3 prod preset on a single server
  * is refused clearly. Each preset runs in its own namespace (`<NS>_` stream names, `<ns>.` subjects).
  */
@@ -44,7 +44,7 @@ afterAll(async () => {
 describe('eventbench init --backend jetstream --preset', () => {
   // One CLI start costs ~2 s of CPU here: run the presets side by side rather than one after the other.
   const EACH = ['DOCUMENT_EVENTS', 'FILE_UPLOADS', 'CASES', 'DOMAIN_DEV', 'DOMAIN_STAGING', 'BILLING_EVENTS'];
-  it(`each preset (${EACH.join(', ')}) creates the seed configuration; a second run changes nothing`, async () => {
+  it(`each preset (${EACH.join(', ')}) creates its configuration (docs/streams-and-consumers.md); a second run changes nothing`, async () => {
     const nsOf = (name: string) => `${prefix}_${name.toLowerCase()}`;
     const firsts = await Promise.all(EACH.map((name) => init(name, nsOf(name))));
     for (const [i, name] of EACH.entries()) {

@@ -75,6 +75,8 @@ const cases: Case[] = [
   ['a rate in exponent notation', () => [...load, '--rate', '1e12/s', '--out', newOut('e12')], /--rate "1e12\/s": exponent notation is not accepted; write the number out/],
   ['a rate above the limit', () => [...load, '--rate', '1000000000/s'], /--rate "1000000000\/s" is 1,000,000,000\/s, above the limit of 1,000,000\/s/],
   ['a ramp stage above the limit', () => [...load, '--stages', '100/s:1s,2000k/s:1s'], /--stages "2000k\/s" is 2,000,000\/s, above the limit/],
+  // point 3: more workers than the machine can start in time
+  ['more than 4 workers per core', () => [...load, '--workers', String(4 * availableParallelism() + 1)], /--workers \d+: at most \d+ on this machine's \d+ cores/],
   // point 4: duration bounded
   ['a duration of 99999h', () => [...load, '--duration', '99999h'], /--duration "99999h" is longer than the limit of 7d/],
   ['a ramp longer than 7 days', () => [...load, '--stages', '10/s:5d,10/s:3d'], /--stages: the stages last 8d together, longer than the limit of 7d/],

@@ -7,7 +7,7 @@ import { ArrivalSchedule, constantSegments, expectedCount, rampSegments } from '
 import { decodeHistogram, encodeHistogram, mergeEncoded, newHistogram, recordMs, summarize } from '../../src/report/histogram.ts';
 
 describe('load input parsing', () => {
-  it('reads rates in the forms users type, seed 002 included', () => {
+  it('reads rates in the forms users type, 100/sec (docs/case-processing.md) included', () => {
     expect(parseRate('100/s')).toBe(100);
     expect(parseRate('100/sec')).toBe(100);
     expect(parseRate('1.5k/s')).toBe(1500);

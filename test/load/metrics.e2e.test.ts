@@ -1,5 +1,5 @@
 /**
- * `--metrics-port`: Prometheus scrapes during a run see seed 002's series with exactly its names and
+ * `--metrics-port`: Prometheus scrapes during a run see the series of docs/metrics.md with exactly its names and
  * labels (event_published_total{backend,event_type}, event_processed_total{backend,event_type,status},
  * event_processing_duration_seconds{backend,event_type}, event_queue_depth{backend}) plus the append
  * latency histogram and error counters. The test parses the exposition text.
@@ -9,7 +9,7 @@ import { startEventbench } from './cli.ts';
 import { parseExposition } from './exposition.ts';
 
 describe('/metrics during a load run', () => {
-  it('serves the seed 002 series with the right labels', async () => {
+  it('serves the docs/metrics.md series with the right labels', async () => {
     const run = startEventbench(['load', '--backend', 'memory', '--rate', '300/s', '--duration', '20s', '--metrics-port', '0']);
     try {
       const [, url] = (await run.waitForStderr(/metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/))!;

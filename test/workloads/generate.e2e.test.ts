@@ -1,5 +1,5 @@
 /**
- * `eventbench generate` as a user runs it: seed 002's `case_generator --backend postgres --count N`,
+ * `eventbench generate` as a user runs it: the case generator of docs/case-processing.md (`case_generator --backend postgres --count N`,
  * with --process, on the shared PostgreSQL (and on memory for the quick checks); bad input is one line
  * and exit 2.
  */

@@ -1,5 +1,5 @@
 /**
- * `eventbench generate --backend <b> --workload debt-cases --count N --seed S [--process]` (seed 002's
+ * `eventbench generate --backend <b> --workload debt-cases --count N --seed S [--process]` (docs/case-processing.md §Tools the design describes:
  * `case_generator --backend postgres --count 1000`): writes a workload's seeded events into a store, with
  * a progress line and a summary; with `--process` the debt-case processors and the read model run until
  * every generated case is completed, and the summary adds cases by decision and outcome, dead letters,

@@ -17,7 +17,7 @@ import { prepareOutDir, type OutDir } from '../../report/out-dir.ts';
 import { writeLoadResult } from '../../report/write-result.ts';
 import { executorFromFlags, executors } from '../../runners/load/executors/index.ts';
 import { DEFAULT_SLO, DEFAULT_STEP_DURATION } from '../../runners/load/executors/max.ts';
-import { MAX_DURATION_MS, MAX_RATE_PER_SEC, MAX_WORKERS } from '../../runners/load/limits.ts';
+import { MAX_DURATION_MS, MAX_RATE_PER_SEC, MAX_WORKERS, MAX_WORKERS_PER_CORE } from '../../runners/load/limits.ts';
 import { startMetricsServer, type MetricsServer } from '../../runners/load/metrics-server.ts';
 import { fmtCount } from '../../report/format.ts';
 import { parseDuration, parsePositiveInt } from '../../runners/load/parse.ts';
@@ -70,7 +70,7 @@ export function addLoadOptions(cmd: Command, defaults: { duration: string; warmu
     .option('--duration <time>', `measured duration (max: the whole search), e.g. 60s, 1m30s or 2h, at most ${MAX_DURATION_MS / 86_400_000} days`, defaults.duration)
     .option('--warmup <time>', 'warm-up before measuring, excluded from results', defaults.warmup)
     .option('--max-in-flight <n>', 'appends outstanding at most; a due append beyond it is dropped and counted (k6: dropped iterations)', '1000')
-    .option('--workers <n>', `load generator worker threads (at most ${MAX_WORKERS}), each with its own store connection and rate/N`, '1')
+    .option('--workers <n>', `load generator worker threads (at most ${MAX_WORKERS}, and ${MAX_WORKERS_PER_CORE} per core), each with its own store connection and rate/N`, '1')
     .option('--streams <n>', 'streams the workload spreads appends over (where it has a choice)', '1000')
     .option('--seed <n>', 'workload seed: same seed, same events', '1')
     .option('--slo <objective>', `max: the latency objective the highest rate must meet (default ${DEFAULT_SLO})`)
@@ -122,6 +122,10 @@ export function parseLoadOptions(opts: LoadCliOptions, defaults: { rate: string 
     if (!/^\d+$/.test(opts.metricsPort) || metricsPort > 65535) throw new ConfigError(`--metrics-port ${JSON.stringify(opts.metricsPort)} must be a port number (0-65535)`);
   }
   const workers = parsePositiveInt(opts.workers, '--workers', MAX_WORKERS);
+  const cores = availableParallelism();
+  if (workers > MAX_WORKERS_PER_CORE * cores) {
+    throw new ConfigError(`--workers ${workers}: at most ${MAX_WORKERS_PER_CORE * cores} on this machine's ${cores} cores (${MAX_WORKERS_PER_CORE} per core: each worker takes about a second of CPU to start, and more only share the cores)`);
+  }
   const scenario: LoadScenario = {
     executor: chosen.executor,
     workload: opts.workload,
@@ -139,7 +143,6 @@ export function parseLoadOptions(opts: LoadCliOptions, defaults: { rate: string 
   };
   executors[scenario.executor].validate(scenario);
   const notices = [...chosen.notices];
-  const cores = availableParallelism();
   if (workers > cores) notices.push(`--workers ${workers} on ${cores} cores: the workers share the cores with each other (and local servers); fewer workers may reach a higher rate`);
   return { scenario, thresholds, namespace, metricsPort, notices };
 }

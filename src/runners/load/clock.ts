@@ -1,5 +1,5 @@
 /**
- * The harness owns time (STYLE.md rule 6): every intended send time, send time, ack time and handler
+ * The harness owns time (docs/design.md §Code rules, code rule 6): every intended send time, send time, ack time and handler
  * time comes from one injectable clock. Times are epoch milliseconds (float), so worker threads and the
  * consumer agree on them; tests inject a virtual clock.
  */

@@ -13,3 +13,9 @@ export const MAX_RATE_PER_SEC = 1_000_000;
 export const MAX_DURATION_MS = 7 * 24 * 3_600_000;
 /** Worker threads at most; each costs a Node isolate (~1 s of CPU to start here) and a store connection. */
 export const MAX_WORKERS = 64;
+/**
+ * And at most this many per core: a worker takes 1-1.5 s of CPU to start (tsx, drivers, faker; 8
+ * workers used 14.6 s of CPU on this project's 2-core machine, 2026-12-04), and `--workers 64` on 2 cores
+ * spent over 4 minutes starting for a 2 s run. Beyond a few per core workers only share the cores.
+ */
+export const MAX_WORKERS_PER_CORE = 4;
