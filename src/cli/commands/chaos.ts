@@ -1,6 +1,6 @@
 /**
  * `eventbench chaos --backend postgres|jetstream|both --scenario NAME [--duration D] [--out DIR] [--list]`
- * (seed 002's `chaos --backend both --scenario network_partition`): runs a scenario of
+ * (docs/case-processing.md §Tools the design describes: `chaos --backend both --scenario network_partition`): runs a scenario of
  * scenarios/chaos/*.yaml against each backend (src/runners/chaos/run.ts), prints the verdict table with
  * the evidence, and writes history, verdict and summary per backend. Every input is checked before a
  * server starts.
