@@ -198,7 +198,11 @@ async function worker(): Promise<void> {
   process.send!({ ready: true });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   const result = await run(subjects, count, true);
-  process.send!({ result });
+  // Wait until the result is written to the IPC channel: it is ~1 MB (every latency), more than a pipe
+  // holds, and the process.exit(0) that follows worker() would otherwise drop what is still queued: the
+  // coordinator then saw "exited with code 0" and no result (or, before it checked, hung until Node
+  // ended it with exit code 13).
+  await new Promise<void>((resolve, reject) => process.send!({ result }, (err: Error | null) => (err ? reject(err) : resolve())));
   await store.close();
   await nc.drain();
 }
@@ -260,8 +264,12 @@ async function appendRound(natsUrl: string, namespace: string, kind: Kind, worke
       const queue: unknown[] = [];
       const waiters: ((m: unknown) => void)[] = [];
       child.on('message', (m) => (waiters.length ? waiters.shift()!(m) : queue.push(m)));
-      child.on('exit', (code) => {
-        if (code) waiters.splice(0).forEach((wake) => wake({ error: `worker exited with ${code}` }));
+      // Any exit before the last answer (code 0 or a signal too) fails the round loudly: a waiter left
+      // pending would end the benchmark with Node's exit code 13 (unsettled top-level await) and no result.
+      child.on('exit', (code, signal) => {
+        const error = { error: `worker exited with ${signal ?? `code ${code}`}` };
+        waiters.splice(0).forEach((wake) => wake(error));
+        queue.push(error);
       });
       return () => new Promise<unknown>((resolve) => (queue.length ? resolve(queue.shift()) : waiters.push(resolve)));
     });

@@ -1,5 +1,5 @@
 /**
- * `eventbench chaos` as a user runs it (node bin/eventbench.js, managed throwaway servers): seed 002's
+ * `eventbench chaos` as a user runs it (node bin/eventbench.js, managed throwaway servers): the case design's (docs/case-processing.md)
  * `chaos --backend both --scenario network_partition` ends with zero lost on both backends and writes its
  * files; bad input is refused with one line, exit 2, before any server starts; `--list` lists every
  * scenario file; Ctrl-C in the middle of a run exits 130 with a partial verdict and leaves no process
