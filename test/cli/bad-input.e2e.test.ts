@@ -23,6 +23,7 @@ interface Run {
   stderr: string;
   /** What the run created in its TMPDIR (managed servers would show up here). */
   created: string[];
+  elapsedMs: number;
 }
 
 function eventbench(args: string[], timeoutMs = 60_000): Promise<Run> {
@@ -34,10 +35,11 @@ function eventbench(args: string[], timeoutMs = 60_000): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: dir };
   delete env.PG_URL;
   delete env.NATS_URL;
+  const started = Date.now();
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { env, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number }).code ?? null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr, created: readdirSync(dir).filter((e) => !before.has(e)) });
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr, created: readdirSync(dir).filter((e) => !before.has(e)), elapsedMs: Date.now() - started });
     });
   });
 }
@@ -50,10 +52,12 @@ function expectOneLineRefusal(run: Run, pattern: RegExp): void {
   expect(lines[0]).toMatch(pattern);
   expect(lines[0]).not.toMatch(/^\s+at /);
   expect(run.created, 'something was started').toEqual([]);
+  // Refused at once: one CLI start (about 1.5 s of CPU here), no server, no connection attempt.
+  expect(run.elapsedMs).toBeLessThan(5000);
 }
 
 describe('option errors are one line pointing at the command help', () => {
-  it.concurrent.each([
+  it.each([
     [['load', '--backend', 'memory', '--foo'], /^eventbench: unknown option '--foo' \(see eventbench load --help\)$/],
     [['load', '--backend', 'postgres', '--infra', 'foo'], /^eventbench: option '--infra <mode>' argument 'foo' is invalid\. Allowed choices are auto, managed, external\. \(see eventbench load --help\)$/],
     [['init', '--backend', 'mysql'], /^eventbench: option '--backend <name>' argument 'mysql' is invalid\. .* \(see eventbench init --help\)$/],
@@ -70,7 +74,7 @@ describe('validated before any server starts', () => {
     expectOneLineRefusal(run, /--schema "bad;name": letters, digits and "_"/);
   });
 
-  it.concurrent.each([
+  it.each([
     [['init', '--backend', 'postgres', '--pg-url', 'notaurl'], /--pg-url "notaurl" is not a URL: use postgres:\/\/user/],
     [['init', '--backend', 'postgres', '--pg-url', 'http://127.0.0.1:5432/x'], /is not a PostgreSQL URL \(scheme http\)/],
     [['load', '--backend', 'postgres', '--pg-url', 'mysql://u@127.0.0.1/x', '--duration', '1s'], /is not a PostgreSQL URL \(scheme mysql\)/],

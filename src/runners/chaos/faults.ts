@@ -206,6 +206,9 @@ export async function runFaultTimeline(timeline: FaultTimeline, targets: FaultTa
           // The undo is registered before a process fault acts: a kill that fails half-way is still restarted.
           const detail = await startFault(fault, targets, (undo) => active.set(step.index, undo));
           report({ phase: 'start', index: step.index, fault, ...(detail && { detail }) });
+          // An instantaneous fault is over once it has acted: its stop is reported at once, so time to
+          // recover is measured from it (and a verdict does not read "never ended").
+          if (INSTANT.has(fault.kind)) report({ phase: 'stop', index: step.index, fault });
         } catch (err) {
           report({ phase: 'start', index: step.index, fault, error: message(err) });
           throw err;
