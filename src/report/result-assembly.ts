@@ -9,17 +9,22 @@ import { ERROR_KINDS, type ErrorKind } from '../core/metrics.ts';
 import { decodeHistogram, encodeHistogram, summarize, type Histogram } from './histogram.ts';
 import { LOAD_RESULT_SCHEMA_VERSION, type BackendResult, type ExecutorName, type LoadResult, type TimelineEntry } from './load-result.ts';
 
-/** What the load side recorded in the measured window (the runner's WindowResult has this shape). */
+/**
+ * What the load side recorded in one window (the runner's `WindowResult` extends this): plain data that
+ * crosses worker threads, histograms encoded (histogram.ts).
+ */
 export interface MeasuredWindow {
+  /** Appends sent (acknowledged + failed + unfinished). */
   sent: number;
   appends: number;
   events: number;
+  /** Events acknowledged inside the window (by ack time): the throughput numerator. */
   eventsAckedInWindow: number;
   errors: Record<ErrorKind, number>;
   dropped: number;
   late: number;
+  /** Sent but neither acknowledged nor failed when the window was closed (backlog). */
   unfinished: number;
-  /** Encoded HdrHistograms (histogram.ts). */
   latency: string;
   serviceTime: string;
   sendDelay: string;
@@ -137,22 +142,28 @@ export function failedBackendResult(backend: string, err: Error, loadGeneratorPi
   };
 }
 
-/** The run's parameters as the runner holds them (src/runners/load/scenario.ts has this shape). */
+/** The run's parameters as the runner holds them (src/runners/load/scenario.ts's `LoadScenario` extends this). */
 export interface ScenarioInput {
   executor: ExecutorName;
   workload: string;
   seed: number;
+  /** Prefix of stream names / event ids, so runs never collide in one namespace. */
   runId: string;
+  /** constant: the rate; max: the first rate tried; ramp: the start rate (default 0). Appends/s. */
   rate?: number;
   stages?: { rate: number; durationMs: number }[];
   writers?: number;
+  /** Measured duration (max: the whole search), excluding warm-up. */
   durationMs: number;
   warmupMs: number;
   maxInFlight: number;
   workers: number;
   streams?: number;
+  /** max: the latency objective (a latency threshold such as p99<50ms). */
   slo?: { source: string };
+  /** max: length of one step. */
   stepDurationMs?: number;
+  /** After the schedule: how long at most to wait for appends in flight and for the consumer. */
   drainTimeoutMs: number;
   consumer: boolean;
   metrics: boolean;

@@ -3,7 +3,7 @@
  * nothing on stdout, and nothing started (each run gets an empty TMPDIR of its own, where a managed
  * server would create its directory). Also: `--help` documents the exit codes.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,8 +52,16 @@ function expectOneLineRefusal(run: Run, pattern: RegExp): void {
   expect(lines[0]).toMatch(pattern);
   expect(lines[0]).not.toMatch(/^\s+at /);
   expect(run.created, 'something was started').toEqual([]);
-  // Refused at once: one CLI start (about 1.5 s of CPU here), no server, no connection attempt.
-  expect(run.elapsedMs).toBeLessThan(5000);
+  // Refused at once: one CLI start (about 1.5 s of CPU here), no server, no connection attempt. Over 5 s
+  // only on a busy machine (other test files share the cores): then no slower than a bare CLI start.
+  if (run.elapsedMs >= 5000) expect(run.elapsedMs, 'refused slower than a bare CLI start').toBeLessThan(2 * bareCliStartMs());
+}
+
+/** Wall time of `eventbench --version` now (measured synchronously: only called when a refusal was slow). */
+function bareCliStartMs(): number {
+  const t = Date.now();
+  execFileSync(process.execPath, [BIN, '--version'], { stdio: 'ignore' });
+  return Date.now() - t;
 }
 
 describe('option errors are one line pointing at the command help', () => {

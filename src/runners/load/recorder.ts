@@ -6,6 +6,7 @@
  */
 import { ERROR_KINDS, type ErrorKind } from '../../core/metrics.ts';
 import { encodeHistogram, mergeEncoded, newHistogram, recordMs, type Histogram } from '../../report/histogram.ts';
+import type { MeasuredWindow } from '../../report/result-assembly.ts';
 
 /** A send is "late" when it left this long after its intended time (the generator fell behind). */
 export const LATE_SEND_MS = 10;
@@ -24,31 +25,11 @@ interface SecondBucket {
   latency: Histogram;
 }
 
-export interface SecondResult {
-  second: number;
-  appends: number;
-  events: number;
-  errors: number;
-  dropped: number;
-  latency: string;
-}
+/** One second of the window's timeline (the shape result assembly reads). */
+export type SecondResult = MeasuredWindow['timeline'][number];
 
-export interface WindowResult {
-  /** Appends sent (acknowledged + failed + unfinished). */
-  sent: number;
-  appends: number;
-  events: number;
-  /** Events acknowledged inside the window (by ack time): the throughput numerator. */
-  eventsAckedInWindow: number;
-  errors: ErrorCounts;
-  dropped: number;
-  late: number;
-  /** Sent but neither acknowledged nor failed when the window was closed (backlog). */
-  unfinished: number;
-  latency: string;
-  serviceTime: string;
-  sendDelay: string;
-  timeline: SecondResult[];
+/** A window as result assembly reads it (src/report/result-assembly.ts), plus the event-type counts. */
+export interface WindowResult extends MeasuredWindow {
   /** Event count per event type (acknowledged). */
   eventTypes: Record<string, number>;
 }
