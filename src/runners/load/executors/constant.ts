@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { MAX_RATE_PER_SEC } from '../limits.ts';
 import { parseRate } from '../parse.ts';
-import { constantSegments, totalDurationMs } from '../schedule.ts';
-import { parseOptions, phaseWindows, shareInFlight, shareSegments, staggerMs, type ExecutorModule } from './executor-module.ts';
-import { runTimedPhase } from './timed-phase.ts';
+import { constantSegments } from '../schedule.ts';
+import { parseOptions, type ExecutorModule } from './executor-module.ts';
+import { runOpenSchedule } from './timed-phase.ts';
 
 const optionsSchema = z.object({ rate: z.number().positive().max(MAX_RATE_PER_SEC) });
 
@@ -20,16 +20,7 @@ export const constantExecutor: ExecutorModule = {
   },
   run(ctx) {
     const { rate } = parseOptions(optionsSchema, ctx.scenario, 'constant');
-    const { warmupMs, durationMs, maxInFlight, drainTimeoutMs } = ctx.scenario;
-    const schedule = constantSegments(rate, warmupMs + durationMs);
-    return runTimedPhase(ctx, schedule, constantSegments(rate, durationMs), (startAt, i) => ({
-      kind: 'open',
-      startAt: startAt + staggerMs(schedule, i),
-      durationMs: totalDurationMs(schedule),
-      segments: shareSegments(schedule, ctx.sides),
-      windows: phaseWindows(warmupMs),
-      maxInFlight: shareInFlight(maxInFlight, ctx.sides),
-      drainTimeoutMs,
-    }));
+    const { warmupMs, durationMs } = ctx.scenario;
+    return runOpenSchedule(ctx, constantSegments(rate, warmupMs + durationMs), constantSegments(rate, durationMs));
   },
 };

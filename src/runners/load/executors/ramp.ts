@@ -6,9 +6,9 @@ import { z } from 'zod';
 import { ConfigError } from '../../../core/event-store.ts';
 import { MAX_RATE_PER_SEC } from '../limits.ts';
 import { parseRate, parseStages } from '../parse.ts';
-import { constantSegments, rampSegments, totalDurationMs } from '../schedule.ts';
-import { parseOptions, phaseWindows, shareInFlight, shareSegments, staggerMs, type ExecutorModule } from './executor-module.ts';
-import { runTimedPhase } from './timed-phase.ts';
+import { constantSegments, rampSegments } from '../schedule.ts';
+import { parseOptions, type ExecutorModule } from './executor-module.ts';
+import { runOpenSchedule } from './timed-phase.ts';
 
 const rate = z.number().nonnegative().max(MAX_RATE_PER_SEC);
 const optionsSchema = z.object({
@@ -33,18 +33,10 @@ export const rampExecutor: ExecutorModule = {
   },
   run(ctx) {
     const { stages, rate: startRate = 0 } = parseOptions(optionsSchema, ctx.scenario, 'ramp');
-    const { warmupMs, maxInFlight, drainTimeoutMs } = ctx.scenario;
+    const { warmupMs } = ctx.scenario;
     const ramp = rampSegments(startRate, stages);
     const warmRate = startRate > 0 ? startRate : stages[0]!.rate;
     const schedule = warmupMs > 0 ? [...constantSegments(warmRate, warmupMs), ...ramp] : ramp;
-    return runTimedPhase(ctx, schedule, ramp, (startAt, i) => ({
-      kind: 'open',
-      startAt: startAt + staggerMs(schedule, i),
-      durationMs: totalDurationMs(schedule),
-      segments: shareSegments(schedule, ctx.sides),
-      windows: phaseWindows(warmupMs),
-      maxInFlight: shareInFlight(maxInFlight, ctx.sides),
-      drainTimeoutMs,
-    }));
+    return runOpenSchedule(ctx, schedule, ramp);
   },
 };

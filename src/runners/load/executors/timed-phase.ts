@@ -4,8 +4,8 @@
  */
 import type { PhaseSpec } from '../executor.ts';
 import { mergeWindowResults } from '../recorder.ts';
-import type { Segment } from '../schedule.ts';
-import { START_DELAY_MS, type ExecutorContext, type ExecutorOutcome } from './executor-module.ts';
+import { totalDurationMs, type Segment } from '../schedule.ts';
+import { phaseWindows, shareInFlight, shareSegments, staggerMs, START_DELAY_MS, type ExecutorContext, type ExecutorOutcome } from './executor-module.ts';
 
 /**
  * @param schedule the whole schedule including warm-up (open loop), or null (closed loop)
@@ -42,4 +42,22 @@ export async function runTimedPhase(
   } finally {
     if (phaseTimer) clearTimeout(phaseTimer);
   }
+}
+
+/**
+ * The open-loop phase of `constant` and `ramp`: every side runs its share of `schedule` (warm-up
+ * included), staggered so the sides interleave, with its share of the in-flight limit.
+ * @param targetSegments the measured window's target schedule (for the timeline)
+ */
+export function runOpenSchedule(ctx: ExecutorContext, schedule: Segment[], targetSegments: Segment[]): Promise<ExecutorOutcome> {
+  const { warmupMs, maxInFlight, drainTimeoutMs } = ctx.scenario;
+  return runTimedPhase(ctx, schedule, targetSegments, (startAt, i) => ({
+    kind: 'open',
+    startAt: startAt + staggerMs(schedule, i),
+    durationMs: totalDurationMs(schedule),
+    segments: shareSegments(schedule, ctx.sides),
+    windows: phaseWindows(warmupMs),
+    maxInFlight: shareInFlight(maxInFlight, ctx.sides),
+    drainTimeoutMs,
+  }));
 }
