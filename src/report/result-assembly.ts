@@ -63,23 +63,26 @@ export function assembleBackendResult(run: MeasuredRun): BackendResult {
   const seconds = measuredMs / 1000;
   const errorsTotal = ERROR_KINDS.reduce((sum, k) => sum + measured.errors[k], 0);
   const attempted = measured.sent + measured.dropped;
-  const timeline: TimelineEntry[] = measured.timeline
-    .filter((t) => t.second * 1000 < Math.max(measuredMs, 1))
-    .map((t) => {
-      const s = summarize(decodeHistogram(t.latency));
-      return {
-        second: t.second,
-        targetRate: target ? round1(target.rateAt(t.second * 1000 + 500)) : null,
-        appends: t.appends,
-        events: t.events,
-        errors: t.errors,
-        dropped: t.dropped,
-        p50: s.p50,
-        p99: s.p99,
-        max: s.max,
-        lag: run.lagSamples.get(t.second) ?? null,
-      };
-    });
+  // Every second of the window has a row, also one in which nothing was acknowledged (a stalled server
+  // in a closed loop): a missing row would hide exactly the second that matters.
+  const recorded = new Map(measured.timeline.map((t) => [t.second, t]));
+  const windowSeconds = Math.max(1, Math.ceil(measuredMs / 1000));
+  const timeline: TimelineEntry[] = Array.from({ length: windowSeconds }, (_, second) => {
+    const t = recorded.get(second);
+    const s = t ? summarize(decodeHistogram(t.latency)) : null;
+    return {
+      second,
+      targetRate: target ? round1(target.rateAt(second * 1000 + 500)) : null,
+      appends: t?.appends ?? 0,
+      events: t?.events ?? 0,
+      errors: t?.errors ?? 0,
+      dropped: t?.dropped ?? 0,
+      p50: s?.p50 ?? 0,
+      p99: s?.p99 ?? 0,
+      max: s?.max ?? 0,
+      lag: run.lagSamples.get(second) ?? null,
+    };
+  });
   const targetPerSec = target ? target.meanPerSec : null;
   const consumer = run.consumer;
   return {
