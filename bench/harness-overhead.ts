@@ -7,7 +7,11 @@
  *    noise hits both alike):
  *    a. closed loop at full speed: throughput with metrics on / off;
  *    b. open loop at a fixed rate: CPU time of this process per append with metrics on / off.
- *    The target is <= 5% cost.
+ *    With metrics on, /metrics is served and scraped every second, as a Prometheus would (the scrape's
+ *    CPU is the harness's cost too). The target is <= 5% cost.
+ * 2c. Tracing (--otlp) on vs off, open loop at the fixed rate with the consumer (append and consume spans),
+ *    metrics on in both: CPU per append. Spans go through the OTLP/HTTP exporter to a sink in a child
+ *    process, so encoding and sending count and the collector's side does not.
  * 3. Micro costs of the hot-path pieces (tinybench): the synthetic generator, the window recorder
  *    (4 HdrHistogram records per append), the prom-client updates, the memory append itself.
  *
@@ -18,7 +22,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { Bench } from 'tinybench';
+import { spawn } from 'node:child_process';
 import { createRunMetrics } from '../src/core/metrics.ts';
+import { startTracing } from '../src/observability/tracing-sdk.ts';
+import { startMetricsServer } from '../src/runners/load/metrics-server.ts';
+import { setRunTracer } from '../src/runners/load/tracing.ts';
 import { captureEnvironment } from '../src/infra/environment.ts';
 import { WindowRecorder } from '../src/runners/load/recorder.ts';
 import { runLoad, type LoadScenario } from '../src/runners/load/run.ts';
@@ -39,11 +47,20 @@ const ROUNDS = Number(args.rounds);
 const RATE = Number(args.rate);
 
 let round = 0;
-async function run(partial: Partial<LoadScenario>): Promise<{ eventsPerSec: number; cpuUsPerAppend: number; p99: number; appends: number }> {
+/** Scraped /metrics of the round (`metrics: true`): served on a free port, fetched every second. */
+const SCRAPE_INTERVAL_MS = 1000;
+
+async function run(partial: Partial<LoadScenario>, options: { otlpUrl?: string } = {}): Promise<{ eventsPerSec: number; cpuUsPerAppend: number; p99: number; appends: number }> {
   const namespace = `harness_${process.pid}_${round++}`;
+  const metricsOn = partial.metrics ?? true;
+  const server = metricsOn ? await startMetricsServer(0) : null;
+  const scraper = server ? setInterval(() => void fetch(server.url).then((r) => r.text()).catch(() => {}), SCRAPE_INTERVAL_MS) : null;
+  const tracing = options.otlpUrl ? startTracing({ otlpUrl: options.otlpUrl }) : null;
+  setRunTracer(tracing?.tracer ?? null);
   const cpu = process.cpuUsage();
   try {
     const r = await runLoad({
+      onMetrics: (scrape) => server?.setSource(scrape),
       backend: 'memory',
       backendOptions: { namespace },
       scenario: {
@@ -70,8 +87,27 @@ async function run(partial: Partial<LoadScenario>): Promise<{ eventsPerSec: numb
       appends: r.totals.wholeRun.appends,
     };
   } finally {
+    setRunTracer(null);
+    await tracing?.shutdown();
+    if (scraper) clearInterval(scraper);
+    await server?.close();
     dropMemoryNamespace(namespace);
   }
+}
+
+/**
+ * An OTLP/HTTP sink in a child process (its CPU is not ours): answers every POST with 200 and discards
+ * the body. Returns its URL and a stop function; it also exits when our stdin pipe closes.
+ */
+async function startOtlpSink(): Promise<{ url: string; stop: () => void }> {
+  const script = `const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.writeHead(200,{'content-type':'application/json'}).end('{}'))});
+s.listen(0,'127.0.0.1',()=>console.log(s.address().port));process.stdin.on('end',()=>process.exit(0));process.stdin.resume();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', () => reject(new Error('OTLP sink exited before listening')));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
 const median = (xs: number[]): number => {
@@ -110,6 +146,20 @@ async function main(): Promise<void> {
       open[metrics ? 'on' : 'off'].push((await run({ executor: 'constant', rate: RATE, metrics })).cpuUsPerAppend);
     }
     console.error(`  open ${RATE}/s round ${i + 1}: CPU/append metrics off ${round1(open.off.at(-1)!)} us, on ${round1(open.on.at(-1)!)} us`);
+  }
+
+  // 2c. Tracing on vs off, open loop with the consumer, metrics on in both, alternating.
+  const sink = await startOtlpSink();
+  const traced = { on: [] as number[], off: [] as number[] };
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const on of i % 2 ? [true, false] : [false, true]) {
+        traced[on ? 'on' : 'off'].push((await run({ executor: 'constant', rate: RATE, consumer: true }, on ? { otlpUrl: sink.url } : {})).cpuUsPerAppend);
+      }
+      console.error(`  tracing ${RATE}/s round ${i + 1}: CPU/append off ${round1(traced.off.at(-1)!)} us, on ${round1(traced.on.at(-1)!)} us`);
+    }
+  } finally {
+    sink.stop();
   }
 
   // 3. Micro costs.
@@ -168,6 +218,7 @@ async function main(): Promise<void> {
   const closedCost = 1 - median(closed.on.map((v, i) => v / closed.off[i]!));
   const closedCpuCost = pairedCost(closed.cpuOn, closed.cpuOff);
   const openCost = pairedCost(open.on, open.off);
+  const tracingCost = pairedCost(traced.on, traced.off);
   const out = {
     benchmark: 'harness-overhead',
     createdAt: new Date().toISOString(),
@@ -199,6 +250,13 @@ async function main(): Promise<void> {
       // The micro estimate is exact arithmetic on the hot path; the run-level ratios add the machine's noise.
       withinTarget: microEstimate <= 0.05 && closedCpuCost <= 0.05 && openCost <= 0.05,
     },
+    tracingOverhead: {
+      rate: RATE,
+      cpuUsPerAppendOn: traced.on.map(round1),
+      cpuUsPerAppendOff: traced.off.map(round1),
+      costPercent: round1(tracingCost * 100),
+      interquartilePercent: quartiles(traced.on, traced.off).map((q) => round1(q * 100)),
+    },
     micro,
     notes: [
       `${environment.machine.cores} cores, load average (1, 5, 15 min) at start ${environment.machine.loadAverage.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; compare ratios within this run, not absolute numbers across runs.`,
@@ -218,6 +276,7 @@ function markdown(o: {
   environment: { machine: { cores: number; cpuModel: string }; node: { version: string }; git: { revision: string | null; dirty: boolean | null } };
   settings: { roundSeconds: number; rounds: number; openRate: number };
   fullSpeed: { medianConsumerOff: number; medianConsumerOn: number };
+  tracingOverhead: { rate: number; cpuUsPerAppendOn: number[]; cpuUsPerAppendOff: number[]; costPercent: number; interquartilePercent: number[] };
   metricsOverhead: { microEstimatePercent: number; closedLoop: { eventsPerSecOn: number[]; eventsPerSecOff: number[]; throughputCostPercent: number; cpuUsPerAppendOn: number[]; cpuUsPerAppendOff: number[]; costPercent: number; interquartilePercent: number[]; verdict: string }; openLoop: { cpuUsPerAppendOn: number[]; cpuUsPerAppendOff: number[]; costPercent: number; interquartilePercent: number[]; verdict: string }; withinTarget: boolean };
   micro: { name: string; nsPerOp: number; opsPerSec: number }[];
   notes: string[];
@@ -237,6 +296,7 @@ function markdown(o: {
     `| metrics cost, open loop ${o.settings.openRate}/s CPU per append (off: ${m.openLoop.cpuUsPerAppendOff.join(', ')} us; on: ${m.openLoop.cpuUsPerAppendOn.join(', ')} us) | ${m.openLoop.costPercent}% (middle half of rounds ${m.openLoop.interquartilePercent.join('%..')}%): ${m.openLoop.verdict} |`,
     `| metrics work per append vs one memory append (micro benchmarks below) | ${m.microEstimatePercent}% |`,
     `| within the 5% target | ${m.withinTarget ? 'yes' : '**no**'} |`,
+    `| tracing cost (--otlp; append + consume spans, OTLP/HTTP export), open loop ${o.tracingOverhead.rate}/s with consumer, CPU per append (off: ${o.tracingOverhead.cpuUsPerAppendOff.join(', ')} us; on: ${o.tracingOverhead.cpuUsPerAppendOn.join(', ')} us) | ${o.tracingOverhead.costPercent}% (middle half of rounds ${o.tracingOverhead.interquartilePercent.join('%..')}%) |`,
     '',
     '| hot-path piece | ns/op | ops/s |',
     '|---|---|---|',

@@ -21,7 +21,34 @@ export const METRIC = {
   consumerLag: 'eventbench_consumer_lag_events',
   inFlight: 'eventbench_appends_in_flight',
   targetRate: 'eventbench_target_rate_per_second',
+  /** Hybrid topology: outbox rows waiting for the relay, and the age of the oldest (docs/hybrid.md). */
+  outboxPending: 'eventbench_outbox_pending_events',
+  outboxOldestAge: 'eventbench_outbox_oldest_age_seconds',
 } as const;
+
+export type MetricKey = keyof typeof METRIC;
+export type MetricName = (typeof METRIC)[MetricKey];
+
+/**
+ * What each series is and which labels it carries: the dashboards (src/observability/dashboards) build
+ * their queries from this, so a panel cannot name a metric or a label the registry below does not define
+ * (test/observability/dashboard-lint.unit.test.ts checks the registry against it).
+ */
+export const METRIC_SHAPE = {
+  published: { type: 'counter', labels: ['backend', 'event_type'] },
+  processed: { type: 'counter', labels: ['backend', 'event_type', 'status'] },
+  processingDuration: { type: 'histogram', labels: ['backend', 'event_type'] },
+  queueDepth: { type: 'gauge', labels: ['backend'] },
+  appendDuration: { type: 'histogram', labels: ['backend'] },
+  endToEndDuration: { type: 'histogram', labels: ['backend', 'event_type'] },
+  appendErrors: { type: 'counter', labels: ['backend', 'kind'] },
+  droppedSends: { type: 'counter', labels: ['backend'] },
+  consumerLag: { type: 'gauge', labels: ['backend', 'subscription'] },
+  inFlight: { type: 'gauge', labels: ['backend'] },
+  targetRate: { type: 'gauge', labels: ['backend'] },
+  outboxPending: { type: 'gauge', labels: ['backend'] },
+  outboxOldestAge: { type: 'gauge', labels: ['backend'] },
+} as const satisfies Record<MetricKey, { type: 'counter' | 'gauge' | 'histogram'; labels: readonly string[] }>;
 
 /** Error kinds counted separately (label `kind` of `eventbench_append_errors_total`). */
 export const ERROR_KINDS = ['conflict', 'unavailable', 'unknown_outcome', 'duplicate', 'other'] as const;

@@ -26,6 +26,18 @@ describe('AppendHeaders', () => {
     }
   });
 
+  it('carries a W3C traceparent after the version header, as nats.js would encode it', () => {
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const h = headers();
+    h.append(VERSION_HEADER, '5');
+    h.append('traceparent', tp);
+    h.set('Nats-Msg-Id', 'e-5');
+    h.set('Nats-Expected-Last-Subject-Sequence', '9');
+    const ours = new AppendHeaders(5, 'e-5', 9, tp);
+    expect(text(ours.encode())).toBe(text((h as unknown as { encode(): Uint8Array }).encode()));
+    expect(ours.get('traceparent')).toBe(tp);
+  });
+
   it('bytes already handed out stay intact while later headers are encoded', () => {
     const first = new AppendHeaders(1, 'first', 0).encode();
     const copy = text(first);

@@ -46,19 +46,27 @@ export interface AppendDeps {
 
 export type AppendToStream = (stream: string, events: NewEvent[], options?: AppendOptions) => Promise<AppendResult>;
 
+/** The event's W3C trace context (metadata `traceparent`, written by the load runner with --otlp), if it can be a header as is. */
+function traceparentOf(p: PreparedEvent): string | undefined {
+  const value = (p.envelope.metadata as Record<string, unknown> | undefined)?.[HEADERS.traceparent];
+  return typeof value === 'string' && verbatimHeaderValue(value) ? value : undefined;
+}
+
 export function createAppend(deps: AppendDeps): AppendToStream {
   const { js, jsm, refs, categories, settings, capabilities } = deps;
   const timeout = settings.publishTimeoutMs;
 
   function publishEvent(subject: string, p: PreparedEvent, version: number, expectedSeq: number): Promise<PubAck> {
     const id = p.envelope.id;
+    const trace = traceparentOf(p);
     if (verbatimHeaderValue(id)) {
-      return js.publish(subject, encodeEnvelope(p, version), { headers: new AppendHeaders(version, id, expectedSeq), timeout });
+      return js.publish(subject, encodeEnvelope(p, version), { headers: new AppendHeaders(version, id, expectedSeq, trace), timeout });
     }
     // An id nats.js trims or refuses: its own headers, so its verdict and its msg id.
     const h = headers();
     // append, not set: the headers are new, so there is nothing to replace (set searches them first).
     h.append(HEADERS.version, String(version));
+    if (trace !== undefined) h.append(HEADERS.traceparent, trace);
     return js.publish(subject, encodeEnvelope(p, version), { msgID: id, headers: h, expect: { lastSubjectSequence: expectedSeq }, timeout });
   }
 

@@ -17,6 +17,8 @@ export const HEADERS = {
   msgId: PubHeaders.MsgIdHdr,
   expectedLastSubjectSequence: PubHeaders.ExpectedLastSubjectSequenceHdr,
   expectedLastMsgId: PubHeaders.ExpectedLastMsgIdHdr,
+  /** W3C trace context of the append (`--otlp`), copied from the event's metadata so NATS tooling sees it too. */
+  traceparent: 'traceparent',
 } as const;
 
 /** The stream version of the event in a message (also in its envelope). */
@@ -24,6 +26,7 @@ export const VERSION_HEADER = HEADERS.version;
 
 // The fixed parts of the encoded block, built once from the names above.
 const HEAD = `NATS/1.0\r\n${HEADERS.version}: `;
+const TRACEPARENT = `\r\n${HEADERS.traceparent}: `;
 const MSG_ID = `\r\n${HEADERS.msgId}: `;
 const EXPECTED_SEQ = `\r\n${HEADERS.expectedLastSubjectSequence}: `;
 const TAIL = '\r\n\r\n';
@@ -44,16 +47,18 @@ export function verbatimHeaderValue(value: string): boolean {
 export class AppendHeaders implements MsgHdrs {
   private full: MsgHdrs | undefined;
 
-  /** `msgId` must be verbatim (`verbatimHeaderValue`); version and sequence are integers. */
+  /** `msgId` and `traceparent` must be verbatim (`verbatimHeaderValue`); version and sequence are integers. */
   constructor(
     private readonly version: number,
     private readonly msgId: string,
     private readonly expectedSeq: number,
+    private readonly traceparent?: string,
   ) {}
 
   encode(): Uint8Array {
     if (this.full) return (this.full as MsgHdrs & { encode(): Uint8Array }).encode();
-    const text = HEAD + this.version + MSG_ID + this.msgId + EXPECTED_SEQ + this.expectedSeq + TAIL;
+    const trace = this.traceparent === undefined ? '' : TRACEPARENT + this.traceparent;
+    const text = HEAD + this.version + trace + MSG_ID + this.msgId + EXPECTED_SEQ + this.expectedSeq + TAIL;
     begin(text.length * 3);
     put(text);
     return end();
@@ -63,6 +68,7 @@ export class AppendHeaders implements MsgHdrs {
     if (!this.full) {
       const h = headers();
       h.append(HEADERS.version, String(this.version));
+      if (this.traceparent !== undefined) h.append(HEADERS.traceparent, this.traceparent);
       h.append(HEADERS.msgId, this.msgId);
       h.append(HEADERS.expectedLastSubjectSequence, String(this.expectedSeq));
       this.full = h;
