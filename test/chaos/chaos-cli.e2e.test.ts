@@ -80,6 +80,7 @@ describe('eventbench chaos', () => {
       expect(v.verdict.faults).toHaveLength(1);
       expect(v.verdict.faults[0].timeToRecoverNs).not.toBeNull();
       expect(readFileSync(join(out, backend, 'summary.md'), 'utf8')).toMatch(/What these faults cannot show/);
+      expect(readFileSync(join(out, backend, 'report.html'), 'utf8')).toContain(`<title>eventbench chaos: network_partition on ${backend}</title>`);
     }
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/power loss/);
   }, 120_000);

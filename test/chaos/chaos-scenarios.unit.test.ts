@@ -19,7 +19,10 @@ describe('chaos scenarios', () => {
     for (const backend of s.backends) {
       const timeline = timelineFor(s, backend, 0.5);
       const target = backend === 'postgres' ? 'postgres' : 'nats';
-      expect(() => checkFaultTimeline(timeline, { [target]: { managed: true, proxy: true, applicationName: true }, consumers: s.load.consumer ? ['c0'] : [] })).not.toThrow();
+      // Replicated: a managed cluster (node faults, no single client proxy) and a standby.
+      const replicated = s.topology === 'replicated';
+      const has = { managed: true, proxy: !(replicated && target === 'nats'), applicationName: true, standby: replicated, cluster: replicated };
+      expect(() => checkFaultTimeline(timeline, { [target]: has, consumers: s.load.consumer ? ['c0'] : [] })).not.toThrow();
       // Every fault ends inside the load phase, so the writers can show the store recovering.
       for (const e of timeline) expect(e.at + e.duration).toBeLessThan(s.load.durationMs * 0.5);
       expect(s.expectations[backend]?.max).toMatchObject({ lost: 0, duplicates: 0 });

@@ -235,6 +235,19 @@ describe('Ctrl-C while a managed server starts, and once it runs', () => {
   });
 });
 
+describe('Ctrl-C while a replicated topology starts (docs/topologies.md)', () => {
+  // Three cluster nodes and their proxies, or a primary whose standby is being copied: all stopped.
+  it.concurrent.each([
+    { backend: 'jetstream', prefix: 'eventbench-nats-' },
+    { backend: 'postgres', prefix: 'eventbench-pg-standby-' },
+  ])('load --backend $backend --topology replicated: SIGINT as soon as $prefix* exists', { timeout: 240_000 }, async ({ backend, prefix }) => {
+    const r = await slot(() => runAndSignal([...argsFor('load', backend), '--topology', 'replicated'], (s) => s.tmp.some((e) => e.startsWith(prefix))));
+    expect(r.tmpAtSignal.some((e) => e.startsWith(prefix))).toBe(true);
+    expect({ code: r.code, signal: r.signal }, `stderr: ${r.stderr}`).toEqual({ code: 130, signal: null });
+    expectNothingLeft(r);
+  });
+});
+
 describe('SIGKILL of eventbench while a managed server starts', () => {
   it.concurrent.each([
     { backend: 'postgres', prefix: 'eventbench-pg-' },

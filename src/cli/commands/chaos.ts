@@ -15,7 +15,7 @@ import { CHAOS_BACKENDS, loadScenario, scenarioNames, timelineFor, type ChaosBac
 import type { ChaosRunResult } from '../../runners/chaos/run.ts';
 import { LIMITATIONS, formatBackendSummary, formatRecovery, verdictLine } from '../../runners/chaos/summary.ts';
 import { makeTempOutDir, prepareOutDir } from '../../report/out-dir.ts';
-import { addServerOptions, openServers, type ServerCliOptions } from '../server-options.ts';
+import { addServerOptions, addTopologyOption, openServers, type ServerCliOptions } from '../server-options.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 
@@ -34,7 +34,9 @@ const MAX_DURATION_MS = 3_600_000;
 const CHAOS_HELP = `
 A broken expectation (e.g. an acknowledged event lost, an event stored twice) exits ${EXIT.failure}, after the
 verdict table that lists the event ids behind it. Process faults (server_kill, server_pause, pg_terminate)
-act only on servers eventbench starts: with --pg-url / --nats-url they are refused.`;
+act only on servers eventbench starts: with --pg-url / --nats-url they are refused. Scenarios named
+replicated_* run on the replicated topology (a managed 3-node JetStream cluster with R3 streams, a
+PostgreSQL primary with a synchronous standby; docs/topologies.md), which they select themselves.`;
 
 /** The URL a backend will use, if it is external (known before any server starts). */
 function externalUrl(opts: ChaosCliOptions, backend: ChaosBackend): string | undefined {
@@ -69,9 +71,11 @@ function plan(opts: ChaosCliOptions, scenario: ChaosScenario, durationMs: number
       }
     }
     const target = backend === 'postgres' ? 'postgres' : 'nats';
+    const replicated = opts.topology === 'replicated' && !url;
     try {
       checkFaultTimeline(timelineFor(scenario, backend, scale), {
-        [target]: { managed: !url, proxy: true, applicationName: true },
+        // A managed cluster has proxies per node, not one in front of "the server": node faults instead.
+        [target]: { managed: !url, proxy: !(replicated && target === 'nats'), applicationName: true, standby: replicated, cluster: replicated },
         consumers: scenario.load.consumer ? ['c0'] : [],
       });
     } catch (err) {
@@ -88,10 +92,10 @@ export function registerChaos(program: Command): void {
     .addOption(new Option('--backend <name>', 'the store(s) to test').choices(BACKEND_CHOICES))
     .option('--scenario <name>', 'a scenario of scenarios/chaos/ (see --list)')
     .option('--duration <time>', `load phase length, e.g. 10s (${MIN_DURATION_MS / 1000} s to ${MAX_DURATION_MS / 60_000} min); the fault timeline scales with it (default: the scenario's)`)
-    .option('--out <dir>', 'where to write history.jsonl, verdict.json and summary.md per backend (default: a new temp directory)')
+    .option('--out <dir>', 'where to write history.jsonl, verdict.json, summary.md and report.html per backend (default: a new temp directory)')
     .option('--list', 'list the scenarios, one line each');
   cmd.addHelpText('after', CHAOS_HELP);
-  addServerOptions(cmd).action(async (opts: ChaosCliOptions) => {
+  addTopologyOption(addServerOptions(cmd)).action(async (opts: ChaosCliOptions) => {
     if (opts.list) {
       const names = scenarioNames();
       const width = Math.max(...names.map((n) => n.length));
@@ -105,6 +109,11 @@ export function registerChaos(program: Command): void {
     if (!opts.backend) throw new UsageError(`--backend is required: ${BACKEND_CHOICES.join(', ')}`);
     if (!opts.scenario) throw new UsageError(`--scenario is required: ${scenarioNames().join(', ')} (eventbench chaos --list)`);
     const scenario = loadScenario(opts.scenario);
+    // A replicated scenario needs the replicated topology; a single one runs on either where its faults fit.
+    if (cmd.getOptionValueSource('topology') !== 'cli') opts.topology = scenario.topology;
+    else if (scenario.topology === 'replicated' && opts.topology !== 'replicated') {
+      throw new UsageError(`scenario ${scenario.name} needs the replicated topology: leave --topology out or use --topology replicated`);
+    }
     let durationMs: number | undefined;
     if (opts.duration !== undefined) {
       if (/^\s*\d+(\.\d+)?\s*$/.test(opts.duration)) throw new UsageError(`--duration ${JSON.stringify(opts.duration)} needs a unit: e.g. ${opts.duration}s`);
@@ -123,7 +132,7 @@ export function registerChaos(program: Command): void {
     };
     const results: ChaosRunResult[] = [];
     try {
-      await using servers = await openServers(opts, { postgres: run.includes('postgres'), nats: run.includes('jetstream') });
+      await using servers = await openServers(opts, { postgres: run.includes('postgres'), nats: run.includes('jetstream') }, { clusterFaultProxies: true });
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       // Loaded on use: the runner pulls in the drivers.

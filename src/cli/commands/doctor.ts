@@ -5,14 +5,14 @@
  */
 import type { Command } from 'commander';
 import type { Environment } from '../../core/environment.ts';
-import { addServerOptions, openServers, type ServerCliOptions } from '../server-options.ts';
+import { addServerOptions, addTopologyOption, openServers, type ServerCliOptions } from '../server-options.ts';
 
 export function registerDoctor(program: Command): void {
   const cmd = program
     .command('doctor')
     .description('start or reach PostgreSQL and NATS and print the environment results will record (versions, durability settings, machine, git)')
     .option('--json', 'print the environment as JSON (the `environment` object of every results file)');
-  addServerOptions(cmd).action(async (opts: ServerCliOptions & { json?: boolean }) => {
+  addTopologyOption(addServerOptions(cmd)).action(async (opts: ServerCliOptions & { json?: boolean }) => {
     // A NATS server without JetStream is what doctor is there to point out, not a reason to refuse.
     await using servers = await openServers(opts, { postgres: true, nats: true, jetstream: false });
     const { captureEnvironment } = await import('../../infra/environment.ts'); // drivers load on use
@@ -54,6 +54,22 @@ export function formatEnvironment(env: Environment): string {
     row('sync interval', js.syncInterval ?? 'n/a');
     row('durability', js.durability);
     if (!n.monitorUrl && !n.managed) row('note', 'no monitoring port found (http://<host>:8222): store dir and limits unknown');
+  }
+  const t = env.topology;
+  if (t) {
+    lines.push('', `Topology ${t.name}`);
+    if (t.nats) {
+      row('nats servers', `${t.nats.urls} in the URL${t.nats.cluster ? `, cluster ${t.nats.cluster}` : ''}`);
+      row('jetstream nodes', t.nats.nodes === null ? 'unknown (no monitoring port)' : `${t.nats.nodes}${t.nats.metaLeader ? `, meta leader ${t.nats.metaLeader}` : ''}`);
+      row('stream replicas', t.nats.streamReplicas);
+    }
+    if (t.postgres) {
+      row('sync standby names', t.postgres.synchronousStandbyNames ?? '(none)');
+      if (t.postgres.standbys.length === 0) row('standbys', 'none (pg_stat_replication is empty)');
+      for (const sb of t.postgres.standbys) {
+        row('standby', `${sb.name}: ${sb.state}, ${sb.syncState}, replay lag ${sb.replayLagBytes ?? '?'} bytes${sb.flushLagMs === null ? '' : `, flush lag ${sb.flushLagMs.toFixed(1)} ms`}`);
+      }
+    }
   }
   return `${lines.join('\n')}\n`;
 }

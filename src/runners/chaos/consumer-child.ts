@@ -28,11 +28,13 @@ export interface ConsumerChildArgs {
   handleMs: number;
   /** Redelivery of what a dead consumer held, and the PostgreSQL poll fallback. */
   ackWaitMs: number;
+  /** Extra store settings, the same as the writers' (e.g. `replicas: 3` on the replicated topology). */
+  settings?: Record<string, unknown>;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ConsumerChildArgs;
 const store = await createStore(args.backend, {
-  ...(args.backend === 'postgres' ? { pgUrl: args.url, settings: { pollIntervalMs: 200, connectTimeoutMs: 2_000 } } : { natsUrl: args.url }),
+  ...(args.backend === 'postgres' ? { pgUrl: args.url, settings: { pollIntervalMs: 200, connectTimeoutMs: 2_000, ...args.settings } } : { natsUrl: args.url, settings: { ...args.settings } }),
   namespace: args.namespace,
 });
 const history = createHistoryWriter({ path: join(args.historyDir, `consumer-${process.pid}.jsonl`), clock: epochClock(args.originEpochMs), flush: 'every-op' });

@@ -12,6 +12,15 @@
  * - `pause`: SIGSTOP of the managed server, SIGCONT at the end.
  * - `pg_terminate_backend`: instantaneous; ends the harness's own PostgreSQL sessions, never others'.
  * - `consumer_crash`: SIGKILL of a consumer process in mid-batch, started again at the end.
+ * On the replicated topology (docs/topologies.md), managed servers only:
+ * - `node_kill`: SIGKILL of one JetStream cluster node, the run's stream `leader` or a `follower` (chosen
+ *   when the fault starts), restarted on the same data at the end.
+ * - `node_partition`: that node cut off from the other nodes (its routes reset and refused; clients still
+ *   reach it), healed at the end.
+ * - `standby_kill`: SIGKILL of PostgreSQL's synchronous standby (commits then wait), restarted at the end.
+ * - `primary_failover`: SIGKILL of the PostgreSQL primary; at the end the standby is promoted
+ *   (`pg_promote()`) and the fault proxy sends new connections to it. The old primary stays down (it
+ *   would be a second primary on a diverged timeline).
  * Process faults need a server eventbench started (a `ServerHandle`): refused for external URLs.
  */
 import { setTimeout as delay } from 'node:timers/promises';
@@ -21,6 +30,9 @@ import type { FaultProxy } from '../../infra/fault-proxy.ts';
 import { terminateBackends } from '../../infra/fault-proxy/terminate-backends.ts';
 import { ToxicSchema } from '../../infra/fault-proxy/toxics.ts';
 import type { ServerHandle } from '../../infra/server-handle.ts';
+import type { NatsClusterHandle } from '../../infra/managed-nats-cluster.ts';
+import { standbyStates, type PostgresStandbyPair } from '../../infra/managed-postgres-standby.ts';
+import { waitFor } from '../../infra/process-registry.ts';
 import type { ConsumerProcess } from './consumer-crash.ts';
 
 export { terminateBackends, type SessionSelector } from '../../infra/fault-proxy/terminate-backends.ts';
@@ -42,6 +54,10 @@ export const FaultSchema = z.discriminatedUnion('kind', [
     sessions: z.enum(['application_name', 'proxy']).default('application_name'),
   }),
   z.strictObject({ kind: z.literal('consumer_crash'), consumer: z.string().min(1), midBatch: z.boolean().default(true) }),
+  z.strictObject({ kind: z.literal('node_kill'), node: z.enum(['leader', 'follower']) }),
+  z.strictObject({ kind: z.literal('node_partition'), node: z.enum(['leader', 'follower']) }),
+  z.strictObject({ kind: z.literal('standby_kill') }),
+  z.strictObject({ kind: z.literal('primary_failover') }),
 ]);
 export type Fault = z.output<typeof FaultSchema>;
 
@@ -73,8 +89,8 @@ function formatPath(path: PropertyKey[]): string {
 
 /** What a run has for each target, known before any server starts (so a bad scenario is refused first). */
 export interface FaultCapabilities {
-  postgres?: { managed: boolean; proxy: boolean; applicationName?: boolean };
-  nats?: { managed: boolean; proxy: boolean };
+  postgres?: { managed: boolean; proxy: boolean; applicationName?: boolean; standby?: boolean };
+  nats?: { managed: boolean; proxy: boolean; cluster?: boolean };
   consumers?: string[];
 }
 
@@ -87,11 +103,13 @@ export function checkFaultTimeline(timeline: FaultTimeline, has: FaultCapabiliti
     const f = entry.fault;
     const where = `fault timeline [${i}] (${f.kind}${'target' in f ? ` ${f.target}` : ''})`;
     if (f.kind === 'network') {
+      if (f.target === 'nats' && has.nats?.cluster) throw new ConfigError(`${where}: a cluster has a fault proxy per node, not one in front of "the server": use node_partition (node: leader or follower) on the replicated topology`);
       if (!has[f.target]?.proxy) throw new ConfigError(`${where}: no fault proxy in front of ${f.target} in this run`);
     } else if (f.kind === 'kill' || f.kind === 'pause' || f.kind === 'pg_terminate_backend') {
       const t = f.kind === 'pg_terminate_backend' ? 'postgres' : f.target;
       const server = has[t];
       if (!server) throw new ConfigError(`${where}: this run uses no ${t} server`);
+      if (t === 'nats' && has.nats?.cluster) throw new ConfigError(`${where}: a cluster has three nodes: use node_kill (node: leader or follower) on the replicated topology`);
       if (!server.managed) {
         throw new ConfigError(`${where}: process faults act only on servers eventbench started; ${t} is external (--${t === 'postgres' ? 'pg' : 'nats'}-url): use network faults, or --infra managed`);
       }
@@ -101,9 +119,23 @@ export function checkFaultTimeline(timeline: FaultTimeline, has: FaultCapabiliti
       }
     } else if (f.kind === 'consumer_crash') {
       if (!has.consumers?.includes(f.consumer)) throw new ConfigError(`${where}: no consumer process named ${JSON.stringify(f.consumer)} (known: ${has.consumers?.join(', ') || 'none'})`);
+    } else if (f.kind === 'node_kill' || f.kind === 'node_partition') {
+      if (!has.nats?.cluster) throw new ConfigError(`${where}: needs a managed JetStream cluster: --topology replicated, without --nats-url`);
+    } else if (f.kind === 'standby_kill' || f.kind === 'primary_failover') {
+      if (!has.postgres?.standby) throw new ConfigError(`${where}: needs a managed PostgreSQL standby: --topology replicated, without --pg-url`);
+      if (f.kind === 'primary_failover' && !has.postgres.proxy) throw new ConfigError(`${where}: needs the fault proxy in front of postgres, which sends clients to the promoted standby`);
     }
   });
-  const processKey = (f: Fault) => (f.kind === 'kill' || f.kind === 'pause' ? `server ${f.target}` : f.kind === 'consumer_crash' ? `consumer ${f.consumer}` : undefined);
+  const processKey = (f: Fault) =>
+    f.kind === 'kill' || f.kind === 'pause'
+      ? `server ${f.target}`
+      : f.kind === 'consumer_crash'
+        ? `consumer ${f.consumer}`
+        : f.kind === 'node_kill' || f.kind === 'node_partition'
+          ? 'cluster nodes'
+          : f.kind === 'standby_kill' || f.kind === 'primary_failover'
+            ? 'standby'
+            : undefined;
   for (let i = 0; i < timeline.length; i++) {
     for (let j = i + 1; j < timeline.length; j++) {
       const a = timeline[i]!;
@@ -127,8 +159,16 @@ export interface FaultTargets {
     adminUrl?: string;
     /** The application_name the harness's PostgreSQL connections carry (set in their URL). */
     applicationName?: string;
+    /** The replicated topology's primary + synchronous standby. */
+    standby?: PostgresStandbyPair;
   };
-  nats?: { proxy?: FaultProxy; server?: ServerHandle };
+  nats?: {
+    proxy?: FaultProxy;
+    server?: ServerHandle;
+    /** The replicated topology's cluster, and which of its streams are the run's (their leader is "the leader"). */
+    cluster?: NatsClusterHandle;
+    runStream?: (stream: string) => boolean;
+  };
   consumers?: Record<string, ConsumerProcess>;
 }
 
@@ -170,8 +210,8 @@ type Undo = () => Promise<Record<string, unknown> | undefined>;
  */
 export async function runFaultTimeline(timeline: FaultTimeline, targets: FaultTargets, options: RunFaultTimelineOptions = {}): Promise<FaultTimelineResult> {
   checkFaultTimeline(timeline, {
-    postgres: targets.postgres && { managed: !!targets.postgres.server, proxy: !!targets.postgres.proxy, applicationName: !!targets.postgres.applicationName },
-    nats: targets.nats && { managed: !!targets.nats.server, proxy: !!targets.nats.proxy },
+    postgres: targets.postgres && { managed: !!targets.postgres.server, proxy: !!targets.postgres.proxy, applicationName: !!targets.postgres.applicationName, standby: !!targets.postgres.standby },
+    nats: targets.nats && { managed: !!targets.nats.server || !!targets.nats.cluster, proxy: !!targets.nats.proxy, cluster: !!targets.nats.cluster },
     consumers: Object.keys(targets.consumers ?? {}),
   });
   const now = options.now ?? (() => performance.now());
@@ -294,6 +334,84 @@ async function startFault(fault: Fault, targets: FaultTargets, onUndo: (undo: Un
       const crash = await consumer.crash({ midBatch: fault.midBatch });
       return { pid: crash.pid, inFlight: crash.inFlight };
     }
+    case 'node_kill': {
+      const { cluster, node, stream } = await pickNode(targets, fault.node);
+      const server = cluster.nodes[node]!;
+      const pid = server.pid;
+      onUndo(async () => {
+        await server.restart();
+        return { node: `n${node}`, pid: server.pid, leader: await leaderName(cluster, stream) };
+      });
+      await server.kill();
+      return { node: `n${node}`, role: fault.node, stream, pid };
+    }
+    case 'node_partition': {
+      const { cluster, node, stream } = await pickNode(targets, fault.node);
+      const heal = await cluster.partition(node);
+      onUndo(async () => {
+        await heal();
+        return { node: `n${node}`, leader: await leaderName(cluster, stream) };
+      });
+      return { node: `n${node}`, role: fault.node, stream };
+    }
+    case 'primary_failover': {
+      const pgTarget = targets.postgres!;
+      const pair = pgTarget.standby!;
+      if (pair.promoted) throw new Error('the standby was promoted already: one failover per run');
+      const pid = pair.primary.pid;
+      onUndo(async () => {
+        const t0 = performance.now();
+        await pair.promote();
+        pgTarget.proxy!.retarget({ host: '127.0.0.1', port: pair.standby.port });
+        return { promoted: pair.standby.pid, promoteMs: Math.round(performance.now() - t0) };
+      });
+      await pair.primary.kill();
+      return { pid };
+    }
+        case 'standby_kill': {
+      const pair = targets.postgres!.standby!;
+      const standby = pair.standby;
+      const pid = standby.pid;
+      onUndo(async () => {
+        const t0 = performance.now();
+        await standby.restart();
+        // Commits wait until the primary counts the standby as synchronous again: how long that took.
+        const synced = await waitFor(async () => (await standbyStates(pair.primary.url).catch(() => [])).some((x) => x.syncState === 'sync' && x.state === 'streaming'), 30_000, 50);
+        return { pid: standby.pid, syncAgainMs: synced ? Math.round(performance.now() - t0) : null };
+      });
+      await standby.kill();
+      return { pid };
+    }
+  }
+}
+
+/**
+ * The node a cluster fault acts on: the leader of the run's stream, or one of its followers, as the
+ * cluster reports them when the fault starts. Waits (bounded) for the stream to exist and have a leader.
+ */
+async function pickNode(targets: FaultTargets, role: 'leader' | 'follower'): Promise<{ cluster: NatsClusterHandle; node: number; stream: string }> {
+  const cluster = targets.nats!.cluster!;
+  const mine = targets.nats!.runStream ?? (() => true);
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const placement = (await cluster.streams()).find((s) => mine(s.stream) && s.leader !== undefined);
+    if (placement) {
+      const node = role === 'leader' ? placement.leader! : placement.peers.find((p) => p !== placement.leader);
+      if (node !== undefined) return { cluster, node, stream: placement.stream };
+    }
+    if (Date.now() > until) throw new Error(`no ${role} found: the run's stream has no leader in the cluster (is it replicated?)`);
+    await delay(100);
+  }
+}
+
+/** The stream's leader once one is known (an election may be running: waits up to 5 s), for the history. */
+async function leaderName(cluster: NatsClusterHandle, stream: string): Promise<string | null> {
+  const until = Date.now() + 5_000;
+  for (;;) {
+    const leader = (await cluster.streams()).find((s) => s.stream === stream)?.leader;
+    if (leader !== undefined) return `n${leader}`;
+    if (Date.now() > until) return null;
+    await delay(100);
   }
 }
 

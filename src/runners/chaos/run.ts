@@ -16,6 +16,8 @@ import type { Environment } from '../../core/environment.ts';
 import { createFaultProxy, proxiedUrl, type FaultProxy } from '../../infra/fault-proxy.ts';
 import type { Servers } from '../../infra/servers.ts';
 import { redactUrl } from '../../infra/servers.ts';
+import { standbyStates } from '../../infra/managed-postgres-standby.ts';
+import { REPLICATED_STREAM_REPLICAS } from '../../infra/topology.ts';
 import { waitFor } from '../../infra/process-registry.ts';
 import { createStore } from '../../store/index.ts';
 import { createChecker } from './checker.ts';
@@ -29,6 +31,7 @@ import { timelineFor, type ChaosBackend, type ChaosScenario } from './scenario.t
 import { LIMITATIONS, formatBackendSummary } from './summary.ts';
 import { VerdictSchema } from './verdict.ts';
 import type { ChaosRunResult } from './run-result.ts';
+import { writeChaosReport } from '../../report/html/chaos.ts';
 
 export type { ChaosRunResult } from './run-result.ts';
 
@@ -84,18 +87,22 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   const recovery = recoveryTracker();
   const history = createHistoryWriter({ path: join(dir, 'history.jsonl'), clock: epochClock(originEpochMs), sinks: [checker, recovery] });
   cleanups.push(async () => history.close());
+  // Replicated JetStream: the cluster has a fault proxy in front of every node's client port and route
+  // already (its URL lists them); the faults act on nodes, not on one client link.
+  const cluster = backend === 'jetstream' ? servers.natsCluster : undefined;
+  const standby = backend === 'postgres' ? servers.postgresStandby : undefined;
   try {
-    const proxy: FaultProxy = await createFaultProxy({ upstream: endpoint(directUrl, backend === 'postgres' ? 5432 : 4222) });
-    cleanups.push(() => proxy.close());
-    let storeUrl = proxiedUrl(/^[a-z][a-z0-9+.-]*:\/\//i.test(directUrl) ? directUrl : `nats://${directUrl}`, proxy);
+    const proxy: FaultProxy | undefined = cluster ? undefined : await createFaultProxy({ upstream: endpoint(directUrl, backend === 'postgres' ? 5432 : 4222) });
+    if (proxy) cleanups.push(() => proxy.close());
+    let storeUrl = proxy ? proxiedUrl(/^[a-z][a-z0-9+.-]*:\/\//i.test(directUrl) ? directUrl : `nats://${directUrl}`, proxy) : directUrl;
     if (backend === 'postgres') {
       // Lets `pg_terminate_backend` pick the harness's sessions and nobody else's.
       const u = new URL(storeUrl);
       u.searchParams.set('application_name', applicationName);
       storeUrl = u.toString();
     }
-    log(`${backend}: fault proxy ${proxy.url} -> ${redactUrl(directUrl)}; namespace ${namespace}`);
-    const settings = backend === 'postgres' ? { connectTimeoutMs: 2_000, pollIntervalMs: 200 } : {};
+    log(cluster ? `${backend}: cluster ${cluster.name}, clients and routes through fault proxies (${storeUrl}); namespace ${namespace}` : `${backend}: fault proxy ${proxy!.url} -> ${redactUrl(directUrl)}; namespace ${namespace}`);
+    const settings = backend === 'postgres' ? { connectTimeoutMs: 2_000, pollIntervalMs: 200 } : cluster ? { replicas: REPLICATED_STREAM_REPLICAS } : {};
     const open = (url: string): Promise<EventStore> =>
       createStore(backend, { ...(backend === 'postgres' ? { pgUrl: url } : { natsUrl: url }), namespace, settings });
     const store = await open(storeUrl);
@@ -115,6 +122,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
           originEpochMs,
           handleMs: scenario.load.handleMs,
           ackWaitMs: scenario.load.ackWaitMs,
+          ...(cluster ? { settings: { replicas: REPLICATED_STREAM_REPLICAS } } : {}),
         }),
         label: `chaos consumer (${backend})`,
       });
@@ -123,8 +131,15 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
 
     const targets: FaultTargets =
       backend === 'postgres'
-        ? { postgres: { proxy, adminUrl: directUrl, applicationName, ...(servers.postgres ? { server: servers.postgres } : {}) } }
-        : { nats: { proxy, ...(servers.nats ? { server: servers.nats } : {}) } };
+        ? { postgres: { proxy, adminUrl: directUrl, applicationName, ...(servers.postgres ? { server: servers.postgres } : {}), ...(standby ? { standby } : {}) } }
+        : {
+            nats: {
+              proxy,
+              ...(servers.nats ? { server: servers.nats } : {}),
+              // The run's category stream is `<namespace>-<category>` (src/store/jetstream/README.md).
+              ...(cluster ? { cluster, runStream: (stream: string) => stream === `${namespace}-${CHAOS_CATEGORY}` } : {}),
+            },
+          };
     if (consumer) targets.consumers = { c0: consumer };
 
     log(`${backend}: ${scenario.load.writers} writers for ${(loadMs / 1000).toFixed(1)} s, ${timeline.length} fault(s)`);
@@ -151,7 +166,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       }),
     ]);
     // The timeline heals what it started; this also clears anything left on the proxy.
-    await proxy.heal();
+    await proxy?.heal();
     if (recovery.awaiting && !signal.aborted) {
       // A fault ended too close to the end of the load for any writer to see the store back: probe until
       // one append is acknowledged, so the time to recover is measured rather than reported as "never".
@@ -162,8 +177,10 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     const writers = writersOutcome.value;
     const faultError = timelineOutcome.status === 'rejected' ? String((timelineOutcome.reason as Error)?.message ?? timelineOutcome.reason) : undefined;
 
-    // Read-back and drain go straight to the server: the proxy's part is over.
-    const direct = await open(/^[a-z][a-z0-9+.-]*:\/\//i.test(directUrl) ? directUrl : `nats://${directUrl}`);
+    // Read-back and drain go straight to the server (every node of a cluster): the proxy's part is over.
+    // After a failover the promoted standby is the primary: read back from it.
+    const readUrl = cluster ? cluster.nodes.map((n) => n.url).join(',') : standby?.promoted ? standby.standby.url : directUrl;
+    const direct = await open(/^[a-z][a-z0-9+.-]*:\/\//i.test(readUrl) ? readUrl : `nats://${readUrl}`);
     cleanups.push(() => bounded(direct.close(), 10_000));
     let drained: boolean | null = null;
     if (consumer && !signal.aborted) {
@@ -182,6 +199,12 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     const verdict = VerdictSchema.parse(await checker.check(readBack(direct, { categories: checker.categories() })));
     const broken = judge(verdict, scenario.expectations[backend] ?? {});
     if (consumer) await direct.deleteSubscription(subscription).catch(() => {});
+    // Where the run's stream ended up (leader, peers, followers behind) and how the standby keeps up.
+    const topology = {
+      name: servers.topology,
+      ...(cluster ? { streams: (await cluster.streams()).filter((s) => s.stream.startsWith(`${namespace}-`)) } : {}),
+      ...(standby ? { promoted: standby.promoted, standbys: standby.promoted ? [] : await standbyStates(standby.primary.url).catch(() => []) } : {}),
+    };
     const result: ChaosRunResult = {
       backend,
       scenario: scenario.name,
@@ -203,6 +226,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
           scenario: { ...scenario, timeline },
           expectations: scenario.expectations[backend] ?? {},
           limitations: LIMITATIONS,
+          topology,
           environment: options.environment,
         },
         null,
@@ -210,6 +234,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       )}\n`,
     );
     writeFileSync(join(dir, 'summary.md'), `${formatBackendSummary(result, 'markdown')}\n${LIMITATIONS}\n`);
+    // The page a person opens (docs/reports.md), from the verdict.json just written.
+    writeChaosReport(dir);
     return result;
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => {});

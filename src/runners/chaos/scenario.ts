@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ConfigError } from '../../core/event-store.ts';
 import { ExpectationsSchema } from './judge.ts';
 import { FaultSchema, parseFaultTimeline, type FaultTimeline } from './faults.ts';
+import { TOPOLOGIES } from '../../core/environment.ts';
 
 export const CHAOS_BACKENDS = ['postgres', 'jetstream'] as const;
 export type ChaosBackend = (typeof CHAOS_BACKENDS)[number];
@@ -32,6 +33,8 @@ export const ChaosScenarioSchema = z
     /** Backends the scenario applies to; another backend is skipped with `skipReason`. */
     backends: z.array(z.enum(CHAOS_BACKENDS)).min(1).default([...CHAOS_BACKENDS]),
     skipReason: z.string().optional(),
+    /** The topology the scenario runs on (docs/topologies.md); `--topology` may only repeat it. Default single. */
+    topology: z.enum(TOPOLOGIES).default('single'),
     load: z
       .object({
         writers: z.number().int().min(1).max(256),
@@ -120,7 +123,7 @@ export function timelineFor(scenario: ChaosScenario, backend: ChaosBackend, scal
 
 /** Fault kinds that signal a server process: only for servers eventbench started. */
 export function processFaultKinds(scenario: ChaosScenario): string[] {
-  const kinds = new Set(scenario.faults.map((f) => String(f.fault.kind)).filter((k) => k === 'kill' || k === 'pause' || k === 'pg_terminate_backend'));
+  const kinds = new Set(scenario.faults.map((f) => String(f.fault.kind)).filter((k) => ['kill', 'pause', 'pg_terminate_backend', 'node_kill', 'node_partition', 'standby_kill'].includes(k)));
   return [...kinds];
 }
 

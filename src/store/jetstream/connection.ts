@@ -17,7 +17,8 @@ export async function connectNats(natsUrl: string | undefined, name: string): Pr
   const servers = natsUrl ?? 'nats://127.0.0.1:4222';
   try {
     return await connect({
-      servers,
+      // A cluster's nodes come as one comma-separated URL (--nats-url, NATS_URL); nats.js wants a list.
+      servers: servers.split(',').map((s) => s.trim()),
       name,
       // Keep trying through restarts and partitions (the chaos scenarios); requests time out meanwhile.
       maxReconnectAttempts: -1,
