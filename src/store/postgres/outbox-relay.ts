@@ -38,6 +38,8 @@ export interface OutboxSink {
 }
 
 export interface OutboxRelayOptions {
+  /** `application_name` of the relay's own pool (default `eventbench-outbox-relay`). */
+  applicationName?: string;
   /** Connect with this URL (the relay owns its pool), or pass `pool`. */
   pgUrl?: string;
   pool?: pg.Pool;
@@ -66,6 +68,11 @@ export interface OutboxRelay extends AsyncDisposable {
   /** One round: claims, publishes, marks. Returns rows published (0 when none or when the sink failed). */
   runOnce(): Promise<number>;
   readonly stats: OutboxRelayStats;
+  /**
+   * Starts the next round now instead of at the next NOTIFY or poll: a store in the same process calls it
+   * after its own append committed, which saves the NOTIFY round trip and its coalescing delay.
+   */
+  wake(): void;
   /** Stops the loop after the round in flight; closes what the relay opened. Idempotent. */
   close(): Promise<void>;
 }
@@ -89,7 +96,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   const ownPool = !options.pool;
-  const pool = options.pool ?? createPool({ pgUrl: options.pgUrl!, poolSize: 2, applicationName: 'eventbench-outbox-relay' });
+  const pool = options.pool ?? createPool({ pgUrl: options.pgUrl!, poolSize: 2, applicationName: options.applicationName ?? 'eventbench-outbox-relay' });
   const db: Kysely<Database> = createDb(pool);
   const s = sql.id(schema);
   const stats: OutboxRelayStats = { published: 0, batches: 0, failures: 0 };
@@ -170,6 +177,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const relay: OutboxRelay = {
     runOnce,
     stats,
+    wake: () => waker.wake(),
     close(): Promise<void> {
       closing ??= (async () => {
         stopping = true;

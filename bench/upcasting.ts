@@ -1,0 +1,111 @@
+/**
+ * What upcasting costs in a catch-up (npm run bench:upcasting; src/core/upcasting.ts, docs/hybrid.md
+ * §Event schema versions). One PostgreSQL store, `--events` invoice payments written as the schema
+ * evolves mid-run (the first half at schema version 1, `{ cents }`; the second half at version 3), then a
+ * catch-up read of all of them (readAll, pages of 1000) with and without `withUpcasting`, rounds
+ * alternating (plain, upcast, upcast, plain, ...). Reports events/s of each and the ratio, with the share of
+ * events that needed upcasting. Results: results/upcasting/<timestamp>.json and .md with the environment.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { EventStore, NewEvent } from '../src/core/event-store.ts';
+import { SCHEMA_VERSION_KEY, createUpcasterChain, withUpcasting, type Upcaster } from '../src/core/upcasting.ts';
+import { captureEnvironment } from '../src/infra/environment.ts';
+import { openServers } from '../src/infra/servers.ts';
+import { createPostgresStore } from '../src/store/postgres/index.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    'pg-url': { type: 'string', default: process.env.PG_URL },
+    'pg-bin': { type: 'string', default: process.env.EVENTBENCH_PG || 'embedded' },
+    events: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '4' },
+    out: { type: 'string', default: 'results/upcasting' },
+  },
+});
+const EVENTS = Number(args.events);
+const ROUNDS = Number(args.rounds);
+if (!Number.isInteger(EVENTS) || EVENTS < 1000 || !Number.isInteger(ROUNDS) || ROUNDS < 1) {
+  process.stderr.write('bench:upcasting: --events must be an integer >= 1000 and --rounds >= 1\n');
+  process.exit(2);
+}
+
+const steps: Upcaster<never, unknown>[] = [
+  { type: 'invoice.paid', from: 1, upcast: (d: { cents: number; invoiceNumber: string }) => ({ invoiceNumber: d.invoiceNumber, amount: { value: d.cents / 100, currency: 'EUR' } }) },
+  { type: 'invoice.paid', from: 2, upcast: (d: { amount: { value: number } }) => ({ ...d, vat: Math.round(d.amount.value * 21) / 100 }) },
+];
+const chain = createUpcasterChain(steps);
+
+function event(i: number): NewEvent {
+  const invoiceNumber = `INV-2026-${String(i % 1_000_000).padStart(6, '0')}`;
+  const cents = 1000 + ((i * 7919) % 100_000);
+  if (i < EVENTS / 2) return { id: `u${i}`, type: 'invoice.paid', data: { invoiceNumber, cents } };
+  return { id: `u${i}`, type: 'invoice.paid', data: { invoiceNumber, amount: { value: cents / 100, currency: 'EUR' }, vat: Math.round(cents * 0.21) / 100 }, metadata: { [SCHEMA_VERSION_KEY]: 3 } };
+}
+
+async function catchUp(store: EventStore): Promise<{ events: number; seconds: number; perSecond: number }> {
+  const t0 = performance.now();
+  let from = 0;
+  let n = 0;
+  for (let page = 0; page < EVENTS; page++) {
+    const events = await store.readAll({ category: 'invoice', fromPosition: from, limit: 1000 });
+    if (events.length === 0) break;
+    n += events.length;
+    from = events[events.length - 1]!.position;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { events: n, seconds, perSecond: Math.round(n / seconds) };
+}
+
+async function main(): Promise<void> {
+  const servers = await openServers({ infra: 'auto', pgUrl: args['pg-url'], pgBin: args['pg-bin'] }, { postgres: true, nats: false });
+  const schema = `upcastbench_${Date.now().toString(36)}`;
+  const store = await createPostgresStore({ pgUrl: servers.pgUrl!, schema, poolSize: 4, outbox: false });
+  try {
+    await store.init();
+    const loadAtStart = loadavg();
+    for (let i = 0; i < EVENTS; i += 100) {
+      await store.appendToStream(`invoice-${i / 100}`, Array.from({ length: Math.min(100, EVENTS - i) }, (_, k) => event(i + k)));
+    }
+    const upcasting = withUpcasting(store, chain);
+    await catchUp(store); // warm-up: caches, JIT
+    await catchUp(upcasting);
+    const plain: number[] = [];
+    const upcast: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const which of r % 2 === 0 ? ['plain', 'upcast'] : ['upcast', 'plain']) {
+        const result = await catchUp(which === 'plain' ? store : upcasting);
+        if (result.events !== EVENTS) throw new Error(`read ${result.events} of ${EVENTS} events`);
+        (which === 'plain' ? plain : upcast).push(result.perSecond);
+        process.stdout.write(`round ${r + 1} ${which}: ${result.perSecond} events/s\n`);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const out = {
+      benchmark: 'upcasting',
+      options: { events: EVENTS, rounds: ROUNDS, upcastShare: 0.5, steps: 2 },
+      plainPerSecond: plain,
+      upcastPerSecond: upcast,
+      ratio: Math.round((median(upcast) / median(plain)) * 100) / 100,
+      loadAverage: { start: loadAtStart, end: loadavg() },
+      environment: await captureEnvironment({ pgUrl: servers.pgUrl! }),
+    };
+    mkdirSync(args.out!, { recursive: true });
+    const base = `${args.out}/${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    writeFileSync(`${base}.json`, `${JSON.stringify(out, null, 2)}\n`);
+    writeFileSync(
+      `${base}.md`,
+      `# Upcasting in a catch-up\n\n${EVENTS} events, half of them stored at schema version 1 (two steps to the current 3). ` +
+        `Catch-up (readAll, pages of 1000) plain: ${plain.join(', ')} events/s; with upcasting: ${upcast.join(', ')} events/s; ` +
+        `median ratio ${out.ratio}x. Load average at start ${loadAtStart.map((v) => v.toFixed(2)).join(' ')}, at end ${out.loadAverage.end.map((v) => v.toFixed(2)).join(' ')}.\n`,
+    );
+    process.stdout.write(`upcasting / plain: ${out.ratio}x; wrote ${base}.json and .md\n`);
+    await store.pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+  } finally {
+    await store.close();
+    await servers.stop();
+  }
+}
+
+await main();
