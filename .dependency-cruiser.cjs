@@ -59,9 +59,22 @@ module.exports = {
       severity: 'error',
       comment:
         'An adapter (src/store/<name>/) never imports another adapter: shared code belongs in src/core ' +
-        'or src/store/backend.ts.',
-      from: { path: '^src/store/([^/]+)/' },
+        'or src/store/backend.ts. The hybrid topology is the one composition (next rule).',
+      from: { path: '^src/store/([^/]+)/', pathNot: '^src/store/hybrid/' },
       to: { path: ADAPTER, pathNot: '^src/store/$1/' },
+    },
+    {
+      // Why an exception: the hybrid topology IS the PostgreSQL store plus JetStream consumers (docs/hybrid.md).
+      // Copying either adapter would give two versions of append, subscriptions and dead letters to keep in
+      // step; moving them to src/core would put drivers in core. So src/store/hybrid composes the two through
+      // what their index.ts exports, and nothing deeper: their insides stay theirs to change.
+      name: 'hybrid-composes-public-faces',
+      severity: 'error',
+      comment:
+        'src/store/hybrid may import the postgres and jetstream adapters through their index.ts only, ' +
+        'never a file inside them, and no other adapter.',
+      from: { path: '^src/store/hybrid/' },
+      to: { path: ADAPTER, pathNot: '^src/store/(hybrid/|(postgres|jetstream)/index\\.ts$)' },
     },
     {
       name: 'only-registry-to-adapters',
@@ -119,6 +132,16 @@ module.exports = {
       comment: 'src/infra and src/report serve the runners and the CLI: they import neither.',
       from: { path: '^src/(infra|report)/' },
       to: { path: '^src/(cli|runners)/' },
+    },
+    {
+      name: 'observability-only-to-core-infra',
+      severity: 'error',
+      comment:
+        'src/observability builds dashboards from the metric definitions (src/core) and the exporter ' +
+        'queries (src/infra); it is read by scripts and tests, and reaches no runner, store, workload, ' +
+        'report or cli (a dashboard must not depend on how a run is driven).',
+      from: { path: '^src/observability/' },
+      to: { path: '^src/', pathNot: '^src/(core|infra|observability)/' },
     },
     {
       name: 'only-cli-and-bin-to-cli',

@@ -10,6 +10,10 @@ import { registerLoad } from './commands/load.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerChaos } from './commands/chaos.ts';
+import { registerReport } from './commands/report.ts';
+import { registerCompare } from './commands/compare.ts';
+import { registerScenarios } from './commands/scenarios.ts';
+import { registerSchemas } from './commands/schemas.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -35,6 +39,10 @@ export function buildProgram(): Command {
   registerBench(program);
   registerGenerate(program);
   registerChaos(program);
+  registerReport(program);
+  registerCompare(program);
+  registerScenarios(program);
+  registerSchemas(program);
   for (const cmd of [program, ...program.commands]) {
     cmd.addHelpText('after', EXIT_CODES_HELP);
     // commander's errors ("error: unknown option '--foo'", a "(Did you mean ...?)" line) become the

@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { INFRA_MODES, type InfraMode } from '../infra/infra-mode.ts';
+import { TOPOLOGIES, type Topology } from '../core/environment.ts';
 import type { ServerNeeds, Servers } from '../infra/servers.ts';
 import type { ServerHandle } from '../infra/server-handle.ts';
 
@@ -15,6 +16,21 @@ export interface ServerCliOptions {
   natsUrl?: string;
   infra?: InfraMode;
   pgBin?: string;
+  /** Present on commands that take `--topology` (addTopologyOption). */
+  topology?: Topology;
+}
+
+/**
+ * Adds `--topology single|replicated` (docs/topologies.md) to a command whose stores follow it (load,
+ * bench, chaos) or that reports it (doctor). Not on init / generate / serve: they take a URL of whatever
+ * servers there are.
+ */
+export function addTopologyOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option('--topology <name>', 'single: one server each; replicated: managed 3-node JetStream cluster (R3 streams) and PostgreSQL primary + synchronous standby')
+      .choices(TOPOLOGIES)
+      .default('single'),
+  );
 }
 
 /**
@@ -49,9 +65,12 @@ export function addServerOptions(cmd: Command): Command {
  * also stopped on SIGINT/SIGTERM and process exit. Nothing usable -> `ConfigError` naming the fix.
  * Validate the command's own flags before calling this: it may start servers.
  */
-export async function openServers(opts: ServerCliOptions, needs: ServerNeeds): Promise<Servers> {
+export async function openServers(opts: ServerCliOptions, needs: ServerNeeds, extra: { clusterFaultProxies?: boolean; natsSyncAlways?: boolean } = {}): Promise<Servers> {
   // Loaded on use: pg and nats.js cost ~0.4 s of start-up that `--help` and server-less commands skip.
   const { openServers: openInfraServers } = await import('../infra/servers.ts');
   const env = opts.infra === 'managed' ? {} : { pgUrl: process.env.PG_URL, natsUrl: process.env.NATS_URL };
-  return openInfraServers({ infra: opts.infra, pgUrl: opts.pgUrl ?? env.pgUrl, natsUrl: opts.natsUrl ?? env.natsUrl, pgBin: opts.pgBin }, needs);
+  return openInfraServers(
+    { infra: opts.infra, pgUrl: opts.pgUrl ?? env.pgUrl, natsUrl: opts.natsUrl ?? env.natsUrl, pgBin: opts.pgBin, ...(opts.topology ? { topology: opts.topology } : {}), ...extra },
+    needs,
+  );
 }

@@ -146,6 +146,12 @@ export interface SubscriptionOptions {
   maxInFlight?: number;
   /** Events fetched per batch (default min(maxInFlight, 100)). */
   batchSize?: number;
+  /**
+   * Handlers this subscriber runs at once (default 1, at most `batchSize`). Events of one stream are still
+   * handled one at a time in position order; above 1, events of different streams are handled side by side
+   * and may finish out of order (a handler that needs one order over the whole category keeps 1).
+   */
+  concurrency?: number;
   /** Where dead letters go (default `<name>`'s dead-letter store). */
   deadLetter?: string;
   /**

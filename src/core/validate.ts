@@ -360,6 +360,8 @@ export interface ResolvedSubscriptionOptions {
   maxInFlight: number;
   /** Never more than `maxInFlight`. */
   batchSize: number;
+  /** Never more than `batchSize`. */
+  concurrency: number;
   closeTimeoutMs: number;
   /** Where dead letters go; a subscription-style name, since `readDeadLetters` takes one. */
   deadLetter: string;
@@ -381,6 +383,7 @@ export function resolveSubscriptionOptions(name: string, options: SubscriptionOp
   const from = options.from ?? 'start';
   if (from !== 'start' && from !== 'end') throw new ConfigError(`subscribe ${name}: from must be "start" or "end"`);
   const maxInFlight = int(options.maxInFlight ?? SUBSCRIPTION_DEFAULTS.maxInFlight, 'maxInFlight', 1);
+  const batchSize = Math.min(int(options.batchSize ?? Math.min(maxInFlight, 100), 'batchSize', 1), maxInFlight);
   const deadLetter = options.deadLetter ?? name;
   if (typeof deadLetter !== 'string' || !SUBSCRIPTION_NAME_PATTERN.test(deadLetter)) {
     throw new ConfigError(`subscribe ${name}: deadLetter ${JSON.stringify(deadLetter)} must be a name like a subscription's`);
@@ -392,7 +395,8 @@ export function resolveSubscriptionOptions(name: string, options: SubscriptionOp
     backoffMs: [...backoffMs],
     ackWaitMs: int(options.ackWaitMs ?? SUBSCRIPTION_DEFAULTS.ackWaitMs, 'ackWaitMs', 1),
     maxInFlight,
-    batchSize: Math.min(int(options.batchSize ?? Math.min(maxInFlight, 100), 'batchSize', 1), maxInFlight),
+    batchSize,
+    concurrency: Math.min(int(options.concurrency ?? 1, 'concurrency', 1), batchSize),
     closeTimeoutMs: int(options.closeTimeoutMs ?? SUBSCRIPTION_DEFAULTS.closeTimeoutMs, 'closeTimeoutMs', 0),
     deadLetter,
   };

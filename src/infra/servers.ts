@@ -11,6 +11,9 @@ import pg from 'pg';
 import { ConfigError, StoreUnavailableError } from '../core/event-store.ts';
 import { startManagedNats, type NatsServerHandle } from './managed-nats.ts';
 import { startManagedPostgres } from './managed-postgres.ts';
+import { startManagedNatsCluster, type NatsClusterHandle } from './managed-nats-cluster.ts';
+import { startManagedPostgresWithStandby, type PostgresStandbyPair } from './managed-postgres-standby.ts';
+import type { Topology } from '../core/environment.ts';
 import { INFRA_MODES, type InfraMode } from './infra-mode.ts';
 import type { ServerHandle } from './server-handle.ts';
 
@@ -26,6 +29,15 @@ export interface OpenServersOptions {
   pgSettings?: Record<string, string | number>;
   /** Connect timeout for checking external servers. Default 3000 ms. */
   checkTimeoutMs?: number;
+  /**
+   * `single` (default): one server each. `replicated` (docs/topologies.md): managed servers are a 3-node
+   * JetStream cluster and a PostgreSQL primary with a synchronous standby; external URLs are used as given.
+   */
+  topology?: Topology;
+  /** Replicated: every client link and route of the managed cluster through a fault proxy (chaos). */
+  clusterFaultProxies?: boolean;
+  /** A managed single nats-server fsyncs before every ack where it can (2.10+; `--durability matched`). */
+  natsSyncAlways?: boolean;
 }
 
 /** Which servers a command needs. `jetstream` (default: same as `nats`): a NATS URL must have JetStream enabled. */
@@ -39,8 +51,15 @@ export interface ServerNeeds {
 export interface Servers extends AsyncDisposable {
   pgUrl?: string;
   natsUrl?: string;
+  /** The managed PostgreSQL; on the replicated topology its primary. */
   postgres?: ServerHandle;
+  /** The managed single nats-server (absent on the replicated topology: see `natsCluster`). */
   nats?: NatsServerHandle;
+  topology: Topology;
+  /** Replicated, managed: the 3-node JetStream cluster (`natsUrl` lists its nodes). */
+  natsCluster?: NatsClusterHandle;
+  /** Replicated, managed: the primary (`postgres`) and its synchronous standby. */
+  postgresStandby?: PostgresStandbyPair;
   /** Stops managed servers (external ones are left alone). Idempotent. */
   stop(): Promise<void>;
 }
@@ -52,9 +71,11 @@ export async function openServers(options: OpenServersOptions, needs: ServerNeed
   if (needs.postgres && nonEmpty(options.pgUrl)) checkPostgresUrl(nonEmpty(options.pgUrl)!);
   if (needs.nats && nonEmpty(options.natsUrl)) checkNatsUrl(nonEmpty(options.natsUrl)!);
   const timeoutMs = options.checkTimeoutMs ?? 3_000;
+  const topology = options.topology ?? 'single';
   const servers: Servers = {
+    topology,
     async stop() {
-      await Promise.allSettled([servers.postgres?.stop(), servers.nats?.stop()]);
+      await Promise.allSettled([servers.postgresStandby?.stop(), servers.postgres?.stop(), servers.nats?.stop(), servers.natsCluster?.stop()]);
     },
     [Symbol.asyncDispose]() {
       return servers.stop();
@@ -80,17 +101,27 @@ export async function openServers(options: OpenServersOptions, needs: ServerNeed
       }
     }
     // Start what is missing, both at once (each takes ~1 s); if one fails, the other is stopped too.
+    const replicated = topology === 'replicated';
+    const pgOptions = { bin: options.pgBin, settings: options.pgSettings };
     const [postgres, nats] = await Promise.allSettled([
-      needs.postgres && !servers.pgUrl ? startManagedPostgres({ bin: options.pgBin, settings: options.pgSettings }) : undefined,
-      needs.nats && !servers.natsUrl ? startManagedNats() : undefined,
+      needs.postgres && !servers.pgUrl ? (replicated ? startManagedPostgresWithStandby(pgOptions) : startManagedPostgres(pgOptions)) : undefined,
+      needs.nats && !servers.natsUrl ? (replicated ? startManagedNatsCluster({ faultProxies: options.clusterFaultProxies ?? false, syncAlways: options.natsSyncAlways ?? false }) : startManagedNats({ syncAlways: options.natsSyncAlways ?? false })) : undefined,
     ]);
     if (postgres.status === 'fulfilled' && postgres.value) {
-      servers.postgres = postgres.value;
-      servers.pgUrl = postgres.value.url;
+      const v = postgres.value;
+      if ('standby' in v) {
+        servers.postgresStandby = v;
+        servers.postgres = v.primary;
+      } else {
+        servers.postgres = v;
+      }
+      servers.pgUrl = v.url;
     }
     if (nats.status === 'fulfilled' && nats.value) {
-      servers.nats = nats.value;
-      servers.natsUrl = nats.value.url;
+      const v = nats.value;
+      if ('nodes' in v) servers.natsCluster = v;
+      else servers.nats = v;
+      servers.natsUrl = v.url;
     }
     if (postgres.status === 'rejected') throw postgres.reason;
     if (nats.status === 'rejected') throw nats.reason;

@@ -11,8 +11,12 @@ import { environmentSchema } from '../core/environment.ts';
  * 2 (2026-12-04): `maxSearch` gained `limitFound` and `hint` (a max search in which no step failed found
  * only a lower bound). Files of version 1 do not validate against this schema: their max searches do
  * not say whether the limit was found.
+ * 3 (2026-12-04): a bench runs each backend's raw-driver baseline in the same invocation: every entry of
+ * `backends` says its `run` and whether it is a `baselineOf` an adapter, and the `bench` block holds the
+ * efficiency (adapter / raw), the median and min-max of every metric over `--runs`, which differences
+ * lie inside the spread (noise), and the durability profile with the settings read back from the servers.
  */
-export const LOAD_RESULT_SCHEMA_VERSION = 2;
+export const LOAD_RESULT_SCHEMA_VERSION = 3;
 
 /** The load executors, k6's names where k6 has one (each a module in src/runners/load/executors/). */
 export const EXECUTOR_NAMES = ['constant', 'ramp', 'closed', 'max'] as const;
@@ -88,8 +92,63 @@ export const errorCountsSchema = z.object({
   rate: z.number().nonnegative(),
 });
 
+/** One load thread (the main thread, or worker N) in its busiest phase. */
+export const loadThreadUsageSchema = z.object({
+  worker: z.number().int().nonnegative(),
+  thread: z.enum(['main', 'worker']),
+  /** Event-loop utilisation 0-1. */
+  elu: z.number().nonnegative(),
+  /** The thread's own CPU, in cores; null where /proc/thread-self is missing. */
+  cpuCores: z.number().nonnegative().nullable(),
+  cpuSeconds: z.number().nonnegative().nullable(),
+  seconds: z.number().nonnegative(),
+  saturated: z.boolean(),
+});
+
+export const clientBoundSchema = z.object({
+  bound: z.boolean(),
+  /** The rule's finding in one line (which thread was how busy, and the symptom). */
+  reason: z.string(),
+  perWorker: z.array(loadThreadUsageSchema),
+});
+
+/** An effect's outcomes in one step of the case pipeline (src/workloads/debt-cases/processors.ts). */
+const stepCountsSchema = z.object({ applied: z.number().int(), duplicate: z.number().int(), superseded: z.number().int() });
+
+/** `processors: true` (debt-cases): the case pipeline that ran next to the load (src/runners/load/pipeline.ts). */
+export const pipelineSchema = z.object({
+  /** Competing instances of each processor, and handlers per instance. */
+  instances: z.number().int().positive(),
+  concurrency: z.number().int().positive(),
+  /** Intakes the load appended (whole run): each starts a case. */
+  casesStarted: z.number().int().nonnegative(),
+  /** `case.completed` appended by the processors (whole run, drain included). */
+  casesCompleted: z.number().int().nonnegative(),
+  /** `case.completed` appended inside the measured window (first window of a max search), its length, and per second of it. */
+  completedInWindow: z.number().int().nonnegative(),
+  measuredSeconds: z.number().nonnegative(),
+  casesPerSec: z.number().nonnegative(),
+  /** Every case started was completed before the drain timeout. */
+  caughtUp: z.boolean(),
+  /** Intake intended send time -> `case.completed` appended, for intakes intended inside the window. */
+  latency: latencySchema,
+  steps: z.object({ analysis: stepCountsSchema, decision: stepCountsSchema, escalation: stepCountsSchema, completion: stepCountsSchema }),
+  /** Events delivered to the processors (each sees every case event, handling its own type). */
+  deliveries: z.number().int().nonnegative(),
+});
+export type PipelineResult = z.infer<typeof pipelineSchema>;
+
 export const backendResultSchema = z.object({
   backend: z.string(),
+  /** Which run of `--runs` this round belongs to (1-based); 1 for `load`. */
+  run: z.number().int().positive().default(1),
+  /** Set on a raw-driver baseline round: the adapter whose work it did with the driver alone. */
+  baselineOf: z.string().nullable().default(null),
+  /**
+   * Set on a bench's follow-up of a max search: a fixed-rate round at `fraction` of the rate the search
+   * found in the same run (latency is quoted at a stated load, not at "as fast as it goes").
+   */
+  latencyAt: z.object({ fraction: z.number().positive(), rate: z.number().positive() }).nullable().default(null),
   /** What the backend guarantees (shown in every report). Null when the store could not be opened. */
   capabilities: z.record(z.string(), z.union([z.boolean(), z.number(), z.null()])).nullable(),
   /** Set when this backend's run failed; the other numbers are then partial or zero. */
@@ -160,6 +219,41 @@ export const backendResultSchema = z.object({
     .nullable(),
   thresholds: z.array(thresholdOutcomeSchema),
   histograms: z.object({ unit: z.literal('microseconds'), latency: z.string(), endToEnd: z.string().nullable() }),
+  /**
+   * Whether the load side, not the backend, was the limit (the rule: src/runners/load/resources.ts
+   * `judgeClientBound`), with each load thread's busiest phase. Absent when the round failed.
+   */
+  clientBound: clientBoundSchema.nullable().optional(),
+  /**
+   * `--replay`: after the load, the workload's category read back from position 0 (`catch-up`), or the
+   * debt-case read model rebuilt from it (`projection-rebuild`), timed. The whole category of the namespace
+   * is read (in a bench, earlier rounds' events too): compare by events/s. Null without; absent when the round failed.
+   */
+  replay: z
+    .object({
+      kind: z.enum(['catch-up', 'projection-rebuild']),
+      events: z.number().int().nonnegative(),
+      /** Events the run stored (whole run): the read is `complete` when it got at least these. */
+      expected: z.number().int().nonnegative(),
+      complete: z.boolean(),
+      seconds: z.number().nonnegative(),
+      eventsPerSec: z.number().nonnegative(),
+      pages: z.number().int().nonnegative(),
+      pageSize: z.number().int().positive(),
+      /** One readAll page's round trip. */
+      pageLatency: latencySchema,
+      /** projection-rebuild: cases in the rebuilt read model; null for catch-up. */
+      cases: z.number().int().nullable(),
+    })
+    .nullable()
+    .optional(),
+  /** The case pipeline's block (`processors: true`); null without; absent when the round failed. */
+  pipeline: pipelineSchema.nullable().optional(),
+  /** `--pregenerate`: what was built before the clock started (null: events generated as sent). Absent when the round failed. */
+  pregenerated: z
+    .object({ appends: z.number().int(), events: z.number().int(), bytes: z.number().int(), ms: z.number(), generatedLive: z.number().int() })
+    .nullable()
+    .optional(),
 });
 
 export const scenarioSchema = z.object({
@@ -188,6 +282,83 @@ export const scenarioSchema = z.object({
   infra: z.string().nullable(),
 });
 
+/** One number over the runs of a bench: the median and the spread (min-max) it came from. */
+export const spreadSchema = z.object({
+  median: z.number(),
+  min: z.number(),
+  max: z.number(),
+  /** One value per run, in run order. */
+  values: z.array(z.number()),
+});
+
+/**
+ * Adapter / raw driver, measured in the same invocation. What it is a ratio of depends on the load: at a
+ * fixed arrival rate both sides carry the same throughput by construction, so the ratio is of latency
+ * (raw p99 / adapter p99) and of CPU per event (raw / adapter); for max / closed runs it is of
+ * throughput (adapter / raw). 1 means "as good as the driver alone"; lower is the adapter's cost.
+ */
+export const efficiencySchema = z.object({
+  backend: z.string(),
+  baseline: z.string(),
+  of: z.enum(['latency', 'throughput']),
+  /** In words, for the table ("raw p99 / adapter p99 at 500/s"). */
+  definition: z.string(),
+  /** The headline ratio: of `of`. */
+  value: spreadSchema,
+  /** The ratios behind it where measured (null where a side had no events). */
+  throughput: spreadSchema.nullable(),
+  p50: spreadSchema.nullable(),
+  p99: spreadSchema.nullable(),
+  cpuPerEvent: spreadSchema.nullable(),
+  /** `--replay`: the read-back's events/s, adapter / raw (null without a replay on both sides). */
+  replay: spreadSchema.nullable().default(null),
+});
+
+/** A metric of one store over the runs, and whether backends differ by more than their spreads. */
+export const metricStatSchema = z.object({
+  metric: z.string(),
+  unit: z.string(),
+  /** Which way is better. */
+  better: z.enum(['higher', 'lower']),
+  stores: z.record(z.string(), spreadSchema),
+  /**
+   * Between the (non-baseline) backends: `noise` when their min-max ranges overlap (the difference lies
+   * inside the spread), else the better one's name; null with one run (no spread to judge by) or one backend.
+   */
+  verdict: z.string().nullable(),
+});
+
+export const durabilitySideSchema = z.object({
+  backend: z.string(),
+  /** One line: what an acknowledgement means on this side, from the settings below. */
+  ack: z.string(),
+  /** The settings that decide it, as the server reported them (in the store's own kind of session). */
+  settings: z.record(z.string(), z.string()),
+});
+
+export const benchBlockSchema = z.object({
+  runs: z.number().int().positive(),
+  /** Whether the raw-driver baselines ran (`--no-baseline` turns them off). */
+  baseline: z.boolean(),
+  durability: z.object({
+    profile: z.enum(['default', 'matched']),
+    /** What the profile changed (e.g. "postgres: synchronous_commit=off"), or why it could not. */
+    changes: z.array(z.string()),
+    sides: z.array(durabilitySideSchema),
+  }),
+  efficiency: z.array(efficiencySchema),
+  metrics: z.array(metricStatSchema),
+  /** Latency at stated fractions of the max found (`--latency-at`), per backend over the runs. */
+  latencyAt: z
+    .array(
+      z.object({
+        fraction: z.number(),
+        stores: z.record(z.string(), z.object({ rate: spreadSchema, p50: spreadSchema, p99: spreadSchema, p999: spreadSchema })),
+      }),
+    )
+    .default([]),
+});
+
 export const loadResultSchema = z.object({
   schemaVersion: z.literal(LOAD_RESULT_SCHEMA_VERSION),
   tool: z.literal('eventbench'),
@@ -196,11 +367,17 @@ export const loadResultSchema = z.object({
   scenario: scenarioSchema,
   backends: z.array(backendResultSchema),
   thresholdsPassed: z.boolean(),
+  /** `eventbench bench` only: baselines, efficiency, runs and durability (null for `load`). */
+  bench: benchBlockSchema.nullable().default(null),
   /** Free-text notes a reader needs (shared machine, interrupted run, ...). */
   notes: z.array(z.string()),
 });
 
 export type LoadResult = z.infer<typeof loadResultSchema>;
+export type BenchBlock = z.infer<typeof benchBlockSchema>;
+export type Efficiency = z.infer<typeof efficiencySchema>;
+export type Spread = z.infer<typeof spreadSchema>;
+export type MetricStat = z.infer<typeof metricStatSchema>;
 export type BackendResult = z.infer<typeof backendResultSchema>;
 export type LoadScenarioRecord = z.infer<typeof scenarioSchema>;
 export type TimelineEntry = z.infer<typeof timelineEntrySchema>;

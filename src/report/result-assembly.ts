@@ -7,7 +7,7 @@
 import type { Environment } from '../core/environment.ts';
 import { ERROR_KINDS, type ErrorKind } from '../core/metrics.ts';
 import { decodeHistogram, encodeHistogram, summarize, type Histogram } from './histogram.ts';
-import { LOAD_RESULT_SCHEMA_VERSION, type BackendResult, type ExecutorName, type LoadResult, type TimelineEntry } from './load-result.ts';
+import { LOAD_RESULT_SCHEMA_VERSION, type BackendResult, type BenchBlock, type ExecutorName, type LoadResult, type TimelineEntry } from './load-result.ts';
 
 /**
  * What the load side recorded in one window (the runner's `WindowResult` extends this): plain data that
@@ -87,6 +87,9 @@ export function assembleBackendResult(run: MeasuredRun): BackendResult {
   const consumer = run.consumer;
   return {
     backend: run.backend,
+    run: 1,
+    baselineOf: null,
+    latencyAt: null,
     capabilities: run.capabilities,
     error: null,
     interrupted: run.interrupted,
@@ -121,6 +124,9 @@ export function failedBackendResult(backend: string, err: Error, loadGeneratorPi
   const errors = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number>;
   return {
     backend,
+    run: 1,
+    baselineOf: null,
+    latencyAt: null,
     capabilities: null,
     error: err.message,
     interrupted: false,
@@ -183,6 +189,8 @@ export interface LoadRunRecord {
   environment: Environment;
   results: BackendResult[];
   interrupted: boolean;
+  /** `bench` only: baselines, efficiency, runs, durability. */
+  bench?: BenchBlock;
 }
 
 export function assembleLoadResult(run: LoadRunRecord): LoadResult {
@@ -219,6 +227,7 @@ export function assembleLoadResult(run: LoadRunRecord): LoadResult {
     },
     backends: run.results,
     thresholdsPassed: run.results.every((r) => r.thresholds.every((t) => t.passed)),
+    bench: run.bench ?? null,
     notes: [
       `${environment.machine.cores} cores shared by the load generator and the servers${load.length ? ` (load average at start ${load.map((l) => l.toFixed(2)).join(' ')})` : ''}; compare backends measured in the same run.`,
       ...(run.interrupted ? ['interrupted by a signal: partial results'] : []),

@@ -49,12 +49,30 @@ export interface BackendDescriptor<TSettings = unknown> {
   sharedAcrossThreads: boolean;
   /** Checks `BackendOptions.settings`: a `ConfigError` naming the key that is unknown or wrong. */
   parseSettings(raw: Record<string, unknown> | undefined): TSettings;
+  /**
+   * Set on a raw-driver baseline (OpenMessaging Benchmark's "every system through one driver"): the
+   * adapter whose work it does with the driver alone, writing the same rows / messages, so that
+   * `eventbench bench` can put adapter / raw in one table. What the baseline does not do itself
+   * (subscriptions, storage statistics) the harness asks the adapter of the same namespace for.
+   */
+  baselineOf?: string;
 }
 
 export interface BackendModule<TSettings = unknown> extends BackendDescriptor<TSettings> {
   create(options: BackendOptions): Promise<EventStore>;
   /** `eventbench init`: migrations / stream presets, idempotent. */
   init(options: BackendOptions & { preset?: string }): Promise<InitReport>;
+  /**
+   * The settings that decide what an acknowledgement means, read back from the server in a session
+   * opened exactly as the store opens its own (e.g. `synchronous_commit` after `--durability matched`):
+   * results quote what the server said, not what was asked for. Absent where the client sets nothing.
+   */
+  sessionSettings?(options: BackendOptions): Promise<Record<string, string>>;
+}
+
+/** The error of an EventStore method a raw-driver baseline does not offer: clear, and never a silent no-op. */
+export function notOfferedByBaseline(backend: string, method: string, instead: string): ConfigError {
+  return new ConfigError(`${backend} is a raw-driver baseline for benchmarks and does not offer ${method}; use the ${instead} backend for it`);
 }
 
 /**

@@ -77,6 +77,14 @@ describe('import rules (.dependency-cruiser.cjs)', () => {
     ]);
   });
 
+  it('let the hybrid topology compose the postgres and jetstream adapters through their index.ts only', async () => {
+    expect(await violations('hybrid-composition')).toEqual([
+      'adapters-not-to-each-other: src/store/postgres/relay.ts -> src/store/hybrid/store.ts',
+      'hybrid-composes-public-faces: src/store/hybrid/store.ts -> src/store/memory/index.ts',
+      'hybrid-composes-public-faces: src/store/hybrid/store.ts -> src/store/postgres/append.ts',
+    ]);
+  });
+
   it('report a runner importing an adapter (statically or lazily) or a driver', async () => {
     const found = await violations('runner-adapter');
     expect(found.filter((v) => !v.startsWith('workloads-runners-not-to-drivers:'))).toEqual([
@@ -106,6 +114,13 @@ describe('import rules (.dependency-cruiser.cjs)', () => {
       'src-not-to-test: src/cli/main.ts -> test/support/servers.ts',
       'store-only-to-core: src/store/backend.ts -> src/infra/servers.ts',
       'workloads-only-to-core: src/workloads/workload.ts -> src/runners/run.ts',
+    ]);
+  });
+
+  it('report dashboards code (src/observability) reaching above core and infra', async () => {
+    expect(await violations('observability-up')).toEqual([
+      'observability-only-to-core-infra: src/observability/dashboard.ts -> src/report/summary.ts',
+      'observability-only-to-core-infra: src/observability/dashboard.ts -> src/runners/run.ts',
     ]);
   });
 

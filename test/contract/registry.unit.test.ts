@@ -8,14 +8,15 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/event-store.ts';
 import { BACKEND_NAMES, backends } from '../../src/store/index.ts';
+import { hybridBackend } from '../../src/store/hybrid/index.ts';
 import { jetstreamBackend } from '../../src/store/jetstream/index.ts';
 import { memoryBackend } from '../../src/store/memory/index.ts';
 import { postgresBackend, postgresOptions } from '../../src/store/postgres/index.ts';
 
 describe('backend registry', () => {
   it('states each backend once: the registry entry and the module carry the same descriptor', () => {
-    const modules = { memory: memoryBackend, postgres: postgresBackend, jetstream: jetstreamBackend };
-    expect(BACKEND_NAMES).toEqual(['memory', 'postgres', 'jetstream']);
+    const modules = { memory: memoryBackend, postgres: postgresBackend, jetstream: jetstreamBackend, hybrid: hybridBackend };
+    expect(BACKEND_NAMES).toEqual(['memory', 'postgres', 'jetstream', 'hybrid']);
     for (const name of BACKEND_NAMES) {
       const entry = backends[name];
       const module = modules[name];
@@ -27,6 +28,7 @@ describe('backend registry', () => {
     expect(backends.memory.needs).toEqual({ postgres: false, nats: false });
     expect(backends.postgres.needs).toEqual({ postgres: true, nats: false });
     expect(backends.jetstream.needs).toEqual({ postgres: false, nats: true });
+    expect(backends.hybrid.needs).toEqual({ postgres: true, nats: true });
     // The memory store's data lives in one thread's heap; the servers' stores are shared.
     expect(backends.memory.sharedAcrossThreads).toBe(false);
     expect(backends.postgres.sharedAcrossThreads).toBe(true);

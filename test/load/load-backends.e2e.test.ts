@@ -93,7 +93,7 @@ describe('eventbench bench', () => {
   it('runs the same workload and seed against each backend and prints them side by side', async () => {
     const out = join(dir, 'bench');
     const r = await eventbench(
-      ['bench', '--backends', 'memory,jetstream', '--duration', '2s', '--warmup', '0s', '--rate', '300/s', '--nats-url', testNatsUrl(), '--namespace', uniqueName('bench'), '--out', out],
+      ['bench', '--backends', 'memory,jetstream', '--duration', '2s', '--warmup', '0s', '--rate', '300/s', '--nats-url', testNatsUrl(), '--namespace', uniqueName('bench'), '--out', out, '--no-baseline'],
       120_000,
     );
     expect(r.code).toBe(0);

@@ -23,7 +23,7 @@ describe('eventbench load: thresholds and exit codes', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/PASS p99<5s/);
     const result = loadResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
-    expect(result.schemaVersion).toBe(2);
+    expect(result.schemaVersion).toBe(3);
     expect(result.scenario).toMatchObject({ executor: 'constant', rate: 500, durationMs: 2000, warmupMs: 500, workload: 'synthetic' });
     const b = result.backends[0]!;
     expect(b.throughput.eventsPerSec).toBeGreaterThan(450);

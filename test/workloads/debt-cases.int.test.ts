@@ -1,6 +1,6 @@
 /**
  * End to end, per backend (one suite, data-driven): 1,000 generated cases are processed by two competing
- * instances of each processor with injected failures AFTER the effect (every such failure forces a
+ * instances of each processor, each handling up to 32 cases at once, with injected failures AFTER the effect (every such failure forces a
  * redelivery of an already-applied effect) and some slow manual reviews that miss the decision deadline
  * (the saga escalates; the late decision must lose). Then: 1,000 `case.completed`, every case stream
  * exactly intake -> analysis -> decision -> completed with chained causation, no effect applied twice,
@@ -66,7 +66,9 @@ describe.each(BACKENDS)('debt cases end to end on $name', ({ name, cleanup }) =>
         manualReviewRate: 0.02,
         manualReviewDelayMs: 7_000,
         // ackWait above the review time, so a slow review is not also redelivered for taking long.
-        subscription: { maxDeliver: 8, backoffMs: [10, 50], ackWaitMs: 30_000, maxInFlight: 64 },
+        // 32 handlers per subscriber (the processors' default, said here so the test says what it covers):
+        // cases side by side, redeliveries and escalations racing across them.
+        subscription: { maxDeliver: 8, backoffMs: [10, 50], ackWaitMs: 30_000, maxInFlight: 64, concurrency: 32 },
       },
     });
     const p = result.processing!;

@@ -7,8 +7,12 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/event-store.ts';
 import { makeTempOutDir, prepareOutDir } from '../../report/out-dir.ts';
+import { DURABILITY_PROFILES, parseDurability } from '../../runners/bench/durability.ts';
+import { MAX_RUNS, parseRuns } from '../../runners/bench/rounds.ts';
+import { parseLatencyAt } from '../../runners/bench/latency-at.ts';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../../store/index.ts';
-import { addServerOptions } from '../server-options.ts';
+import { withScenario } from '../../runners/bench/scenario-catalog.ts';
+import { addServerOptions, addTopologyOption } from '../server-options.ts';
 import { addLoadOptions, checkRunFits, parseLoadOptions, printNotices, runLoadCommand, type LoadCliOptions } from './load.ts';
 
 /** The two real backends the question is about; `memory` (the harness's ceiling) can be added. */
@@ -30,25 +34,37 @@ export function registerBench(program: Command): void {
   const cmd = program
     .command('bench')
     .description('run the same workload and seed against each backend in turn and print the side-by-side table')
-    .option('--backends <list>', `comma-separated backends (available: ${BACKEND_NAMES.join(', ')}) (default: ${REAL_BACKENDS.join(',')})`);
+    .option('--backends <list>', `comma-separated backends (available: ${BACKEND_NAMES.join(', ')}) (default: ${REAL_BACKENDS.join(',')})`)
+    .option('--scenario <name>', "run a scenario of scenarios/bench/ ('eventbench scenarios' lists them); flags given override its values")
+    .option('--quick', 'with --scenario: its short variant (CI, a first look)')
+    .option('--runs <n>', `repeat the whole comparison n times (at most ${MAX_RUNS}) and report median and min-max; a difference inside the spread is marked noise`, '1')
+    .option('--no-baseline', 'skip the raw-driver rounds (raw-postgres, raw-jetstream) and with them the efficiency column')
+    .option('--latency-at <fractions>', 'with --executor max: after each backend\'s search, fixed-rate rounds at these fractions of the rate found, e.g. 0.5,0.9 (one step duration each)')
+    .option('--durability <profile>', `${DURABILITY_PROFILES.join(' | ')}: matched makes an ack mean the same on both sides as far as the server versions allow (PostgreSQL synchronous_commit=off against nats-server 2.9)`, 'default');
   addLoadOptions(cmd, { duration: '5s', warmup: '1s', rate: '500/s' });
-  addServerOptions(cmd).action(async (opts: LoadCliOptions & { backends?: string }) => {
+  addTopologyOption(addServerOptions(cmd)).action(async (typed: LoadCliOptions & { backends?: string; scenario?: string; quick?: boolean; runs: string; baseline: boolean; durability: string; latencyAt?: string }) => {
     // Everything that can be refused is refused here, before any server starts or anything is written.
+    const { opts, notice } = withScenario(typed, (key) => cmd.getOptionValueSource(key) === 'cli');
     const list = parseBackendList(opts.backends);
     const parsed = parseLoadOptions(opts, { rate: '500/s' });
     checkRunFits(list, parsed);
+    const bench = { runs: parseRuns(opts.runs), baseline: opts.baseline, durability: parseDurability(opts.durability), latencyAt: parseLatencyAt(opts.latencyAt) };
+    if (bench.latencyAt.length > 0 && parsed.scenario.executor !== 'max') throw new ConfigError(`--latency-at follows a max search (--executor max); this run's executor is ${parsed.scenario.executor}, whose latency is already at a stated load`);
     // Default output outside the repository, so running a bench never dirties a checkout; created only
     // now that the input is valid, and removed again if the run writes nothing into it.
     const out = opts.out !== undefined ? prepareOutDir(opts.out) : makeTempOutDir(`eventbench-bench-${new Date().toISOString().replace(/[:.]/g, '-')}-`);
+    if (notice) process.stderr.write(`eventbench: ${notice}\n`);
     printNotices(parsed);
     const { exitCode } = await runLoadCommand({
       command: 'bench',
       backends: list,
       parsed,
+      bench,
       serverOptions: opts,
       metricsHost: opts.metricsHost,
       out,
       ...(opts.json ? { json: true } : {}),
+      ...(notice ? { notes: [notice] } : {}),
     });
     process.exitCode = exitCode;
   });

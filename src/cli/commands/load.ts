@@ -19,15 +19,24 @@ import { executorFromFlags, executors } from '../../runners/load/executors/index
 import { DEFAULT_SLO, DEFAULT_STEP_DURATION } from '../../runners/load/executors/max.ts';
 import { MAX_DURATION_MS, MAX_RATE_PER_SEC, MAX_WORKERS, MAX_WORKERS_PER_CORE } from '../../runners/load/limits.ts';
 import { startMetricsServer, type MetricsServer } from '../../runners/load/metrics-server.ts';
+import { planPregeneration } from '../../runners/load/load-side.ts';
+import { checkReplay, REPLAY_KINDS, type ReplayKind } from '../../runners/bench/catch-up.ts';
 import { fmtCount } from '../../report/format.ts';
 import { parseDuration, parsePositiveInt } from '../../runners/load/parse.ts';
 import { assertScenarioFitsBackend, EXECUTORS, runLoad, type LoadScenario } from '../../runners/load/run.ts';
+import { assertPipelineWorkload } from '../../runners/load/pipeline.ts';
 import { evaluateThresholds, parseThreshold, type Threshold } from '../../runners/load/thresholds.ts';
-import { BACKEND_NAMES, backends, isBackendName, type BackendName } from '../../store/index.ts';
+import { BACKEND_NAMES, backends, isBackendName, storeModule, type BackendName, type StoreName } from '../../store/index.ts';
+import { buildBenchBlock, readSessionSettings } from '../../runners/bench/bench-block.ts';
+import { durabilitySettings, type DurabilityProfile } from '../../runners/bench/durability.ts';
+import { planRounds, type BenchRound } from '../../runners/bench/rounds.ts';
+import { latencyAtRounds, latencyAtScenario } from '../../runners/bench/latency-at.ts';
 import { isWorkloadName, WORKLOAD_NAMES } from '../../workloads/index.ts';
 import { EXIT } from '../exit-codes.ts';
-import { addServerOptions, openServers, type ServerCliOptions } from '../server-options.ts';
+import { addServerOptions, addTopologyOption, openServers, type ServerCliOptions } from '../server-options.ts';
+import { topologyStoreSettings } from '../../infra/topology.ts';
 import { createProgressReporter } from '../load-progress.ts';
+import { parseObservabilityOptions, startRunObservability, type ObservabilityOptions } from '../run-observability.ts';
 
 export interface LoadCliOptions extends ServerCliOptions {
   backend?: string;
@@ -52,8 +61,14 @@ export interface LoadCliOptions extends ServerCliOptions {
   metrics: boolean;
   metricsPort?: string;
   metricsHost: string;
+  prometheus?: boolean;
+  natsMonitorUrl?: string;
+  otlp?: string;
   out?: string;
   json?: boolean;
+  pregenerate?: boolean;
+  replay?: string;
+  processors?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -83,8 +98,14 @@ export function addLoadOptions(cmd: Command, defaults: { duration: string; warmu
     .option('--no-metrics', 'do not record Prometheus metrics (the harness-overhead baseline)')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on this port during the run (0 = any free port)')
     .option('--metrics-host <host>', 'address the /metrics server binds to', '127.0.0.1')
-    .option('--out <dir>', 'write result.json and summary.md to this directory (created; checked before anything starts)')
-    .option('--json', 'print the result JSON to stdout instead of the table');
+    .option('--prometheus', 'start a Prometheus (Debian prometheus) scraping this run (and postgres-exporter if installed); its data is kept under --out/prometheus')
+    .option('--nats-monitor-url <url>', "external NATS's monitoring endpoint, polled for NATS server metrics on /metrics (default: http://<nats host>:8222)")
+    .option('--otlp <url>', 'send append -> consume traces (OpenTelemetry) to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (off by default)')
+    .option('--out <dir>', 'write result.json, summary.md and report.html to this directory (created; checked before anything starts)')
+    .option('--json', 'print the result JSON to stdout instead of the table')
+    .addOption(new Option('--replay <kind>', 'after the load, time reading everything the run stored back from position 0: catch-up (readAll), projection-rebuild (the debt-case read model; --workload debt-cases)').choices(REPLAY_KINDS))
+    .option('--pregenerate', 'build every append before the clock starts, so generating events costs nothing while measuring (constant and ramp; refused when it would not fit in memory)')
+    .option('--processors', 'debt-cases: run the case processors (intake -> analysis -> decision -> completed) next to the load and report the pipeline: cases completed/s, intake -> completed latency, per-step counts');
 }
 
 export interface ParsedLoad {
@@ -92,8 +113,12 @@ export interface ParsedLoad {
   thresholds: Threshold[];
   namespace: string;
   metricsPort: number | undefined;
+  observability: ObservabilityOptions;
   /** One-line remarks for stderr (a default the user did not choose, more workers than cores). */
   notices: string[];
+  /** `--pregenerate`: checked to fit in memory already. */
+  pregenerate: boolean;
+  replay: ReplayKind | undefined;
 }
 
 /** Turns the raw flags into a scenario; every problem is a ConfigError naming the flag (exit 2). */
@@ -121,6 +146,9 @@ export function parseLoadOptions(opts: LoadCliOptions, defaults: { rate: string 
     metricsPort = Number(opts.metricsPort);
     if (!/^\d+$/.test(opts.metricsPort) || metricsPort > 65535) throw new ConfigError(`--metrics-port ${JSON.stringify(opts.metricsPort)} must be a port number (0-65535)`);
   }
+  const observability = parseObservabilityOptions(opts);
+  // A managed Prometheus needs a /metrics to scrape: any free port unless one was given.
+  if (observability.prometheus && metricsPort === undefined) metricsPort = 0;
   const workers = parsePositiveInt(opts.workers, '--workers', MAX_WORKERS);
   const cores = availableParallelism();
   if (workers > MAX_WORKERS_PER_CORE * cores) {
@@ -139,12 +167,17 @@ export function parseLoadOptions(opts: LoadCliOptions, defaults: { rate: string 
     drainTimeoutMs: parseDuration(opts.drainTimeout, '--drain-timeout', { allowZero: true }),
     consumer: opts.consumer,
     metrics: opts.metrics,
+    ...(opts.processors ? { processors: true } : {}),
     ...chosen.fields,
   };
   executors[scenario.executor].validate(scenario);
+  // Before any server starts: a pregeneration that would not fit in memory is bad input.
+  if (opts.pregenerate) planPregeneration(scenario);
+  checkReplay(opts.replay as ReplayKind | undefined, scenario.workload);
+  if (scenario.processors) assertPipelineWorkload(scenario.workload);
   const notices = [...chosen.notices];
   if (workers > cores) notices.push(`--workers ${workers} on ${cores} cores: the workers share the cores with each other (and local servers); fewer workers may reach a higher rate`);
-  return { scenario, thresholds, namespace, metricsPort, notices };
+  return { scenario, thresholds, namespace, metricsPort, observability, notices, pregenerate: opts.pregenerate === true, replay: opts.replay as ReplayKind | undefined };
 }
 
 export function parseBackend(name: string | undefined): BackendName {
@@ -162,6 +195,10 @@ export interface RunCommandInput {
   out?: OutDir;
   json?: boolean;
   metricsHost: string;
+  /** `bench`: runs, raw-driver baselines and the durability profile (src/runners/bench). */
+  bench?: { runs: number; baseline: boolean; durability: DurabilityProfile; latencyAt?: number[] };
+  /** Lines for the result's notes (`bench --scenario`: which scenario file the values came from). */
+  notes?: string[];
 }
 
 /** What can be checked without any server, for every backend of the run: before anything starts. */
@@ -203,14 +240,25 @@ async function runLoadCommandIn(input: RunCommandInput): Promise<{ exitCode: num
 
 async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean; nats: boolean }, metricsServer: MetricsServer | null): Promise<{ exitCode: number; result: LoadResult }> {
   const { parsed } = input;
-  await using servers = await openServers(input.serverOptions, needs);
+  // `--durability matched`: a managed nats-server 2.10+ fsyncs before every ack (against fsynced commits).
+  await using servers = await openServers(input.serverOptions, needs, input.bench?.durability === 'matched' ? { natsSyncAlways: true } : {});
   const environment: Environment = await captureEnvironment({
     ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}),
     ...(servers.natsUrl ? { natsUrl: servers.natsUrl } : {}),
     ...(servers.postgres ? { postgres: servers.postgres } : {}),
     ...(servers.nats ? { nats: servers.nats } : {}),
+    topology: servers.topology,
+    ...(servers.natsCluster ? { natsCluster: servers.natsCluster } : {}),
   });
   if (metricsServer) process.stderr.write(`eventbench: metrics at ${metricsServer.url}\n`);
+  await using _observability = await startRunObservability({
+    options: parsed.observability,
+    metricsServer,
+    metricsHost: input.metricsHost,
+    servers,
+    runId: parsed.scenario.runId,
+    ...(input.out ? { outDir: input.out.path } : {}),
+  });
   const abort = new AbortController();
   const onSigint = (): void => {
     if (!abort.signal.aborted) process.stderr.write('\neventbench: interrupted, stopping and writing partial results (Ctrl-C again to quit now)\n');
@@ -220,36 +268,57 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
   process.on('SIGTERM', onSigint);
   const results: BackendResult[] = [];
   let failed = false;
+  // `load`: one round per backend. `bench`: per run, each backend then its raw-driver baseline.
+  const rounds: BenchRound[] = input.bench
+    ? planRounds(input.backends, input.bench, parsed.scenario.runId)
+    : input.backends.map((b) => ({ run: 1, store: b, baselineOf: null, runId: parsed.scenario.runId }));
+  const profile = input.bench?.durability ?? 'default';
+  const optionsFor = (store: StoreName) => ({
+    namespace: parsed.namespace,
+    ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}),
+    ...(servers.natsUrl ? { natsUrl: servers.natsUrl } : {}),
+    settings: { ...topologyStoreSettings(servers.topology, storeModule(store)), ...durabilitySettings(profile, store, environment) },
+  });
   try {
-    for (const backend of input.backends) {
+    for (let i = 0; i < rounds.length; i++) {
+      const round = rounds[i]!;
       if (abort.signal.aborted) break;
+      const backend = round.store;
       const progress = createProgressReporter(process.stderr);
+      const needs = storeModule(backend).needs;
       const serverProcesses = [
-        ...(backends[backend].needs.postgres && servers.postgres ? [{ name: `postgres (pid ${servers.postgres.pid})`, pid: servers.postgres.pid }] : []),
-        ...(backends[backend].needs.nats && servers.nats ? [{ name: `nats-server (pid ${servers.nats.pid})`, pid: servers.nats.pid }] : []),
+        ...(needs.postgres && servers.postgres ? [{ name: `postgres (pid ${servers.postgres.pid})`, pid: servers.postgres.pid }] : []),
+        ...(needs.nats && servers.nats ? [{ name: `nats-server (pid ${servers.nats.pid})`, pid: servers.nats.pid }] : []),
+        // Replicated: every node and the standby work for each event; their CPU counts too.
+        ...(needs.nats && servers.natsCluster ? servers.natsCluster.nodes.map((n, i) => ({ name: `nats-server n${i} (pid ${n.pid})`, pid: n.pid })) : []),
+        ...(needs.postgres && servers.postgresStandby ? [{ name: `postgres standby (pid ${servers.postgresStandby.standby.pid})`, pid: servers.postgresStandby.standby.pid }] : []),
       ];
       try {
         const result = await runLoad({
-          scenario: parsed.scenario,
+          scenario: latencyAtScenario(parsed.scenario, round),
           backend,
-          backendOptions: {
-            namespace: parsed.namespace,
-            ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}),
-            ...(servers.natsUrl ? { natsUrl: servers.natsUrl } : {}),
-          },
+          backendOptions: optionsFor(backend),
           serverProcesses,
           signal: abort.signal,
           onProgress: (p) => progress.update(p),
           onMetrics: (scrape) => metricsServer?.setSource(scrape),
+          pregenerate: parsed.pregenerate,
+          ...(parsed.replay ? { replay: parsed.replay } : {}),
         });
-        result.thresholds = evaluateThresholds(parsed.thresholds, thresholdValues(result));
+        result.run = round.run;
+        result.baselineOf = round.baselineOf;
+        result.latencyAt = round.latencyAt ?? null;
+        // A max round's follow-ups (--latency-at) run next, while the server is in the same state.
+        rounds.splice(i + 1, 0, ...latencyAtRounds(round, result, input.bench?.latencyAt ?? []));
+        // Thresholds judge the backends; a baseline is there to be compared with, not judged.
+        if (round.baselineOf === null) result.thresholds = evaluateThresholds(parsed.thresholds, thresholdValues(result));
         results.push(result);
       } catch (err) {
         // `load` (one backend): bad input and unreachable servers are exit 2 through the CLI's handler.
         if (input.command === 'load' || err instanceof ConfigError) throw err;
         process.stderr.write(`eventbench: ${backend} failed, continuing with the next backend: ${(err as Error).message}\n`);
         failed = true;
-        results.push(failedBackendResult(backend, err as Error, process.pid));
+        results.push({ ...failedBackendResult(backend, err as Error, process.pid), run: round.run, baselineOf: round.baselineOf });
       } finally {
         progress.done();
       }
@@ -260,6 +329,18 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
   }
 
   const interrupted = abort.signal.aborted;
+  const bench = input.bench
+    ? buildBenchBlock({
+        results,
+        runs: input.bench.runs,
+        baseline: input.bench.baseline,
+        executor: parsed.scenario.executor,
+        load: describeLoad(parsed.scenario),
+        profile,
+        environment,
+        sessions: await readSessionSettings([...new Set(rounds.map((r) => r.store))], optionsFor),
+      })
+    : undefined;
   const result = assembleLoadResult({
     command: input.command,
     scenario: parsed.scenario,
@@ -270,12 +351,14 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
     environment,
     results,
     interrupted,
+    ...(bench ? { bench } : {}),
   });
+  result.notes.push(...(input.notes ?? []));
 
   if (input.out) {
     const paths = writeLoadResult(input.out.path, result);
     input.out.keep();
-    process.stderr.write(`eventbench: wrote ${paths.json} and ${paths.summary}\n`);
+    process.stderr.write(`eventbench: wrote ${paths.json}, ${paths.summary} and ${paths.html}\n`);
   }
   process.stdout.write(input.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatTerminalSummary(result)}\n`);
   const exitCode = interrupted ? EXIT.interrupted : !result.thresholdsPassed ? EXIT.thresholds : failed ? EXIT.failure : EXIT.ok;
@@ -286,13 +369,21 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
   return { exitCode, result };
 }
 
+/** The load of a scenario in words, for what a ratio was measured at ("500/s", "10 writers"). */
+export function describeLoad(scenario: LoadScenario): string {
+  if (scenario.executor === 'closed') return `${scenario.writers ?? '?'} closed-loop writers`;
+  if (scenario.executor === 'max') return `max under ${scenario.slo?.source ?? 'the SLO'}`;
+  if (scenario.executor === 'ramp') return `a ramp to ${fmtCount(Math.max(...(scenario.stages ?? []).map((s) => s.rate)))}/s`;
+  return `${fmtCount(scenario.rate ?? 0)}/s`;
+}
+
 export function registerLoad(program: Command): void {
   const cmd = program
     .command('load')
     .description('load-test one backend: open-loop arrival rate (no coordinated omission), ramp, closed loop or max-rate search; thresholds exit 99')
     .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')}`);
   addLoadOptions(cmd, { duration: '60s', warmup: '0s' });
-  addServerOptions(cmd).action(async (opts: LoadCliOptions) => {
+  addTopologyOption(addServerOptions(cmd)).action(async (opts: LoadCliOptions) => {
     // Everything that can be refused is refused here, before any server starts or anything is written.
     const backend = parseBackend(opts.backend);
     const parsed = parseLoadOptions(opts, { rate: '100/s' });

@@ -2,7 +2,8 @@
  * The run's consumer: a durable subscription on the workload's category running during the load. It
  * measures end-to-end latency (the append's intended send time, carried in metadata, to the moment the
  * handler runs) and processing duration (the handler validating the event's data), and polls the
- * subscription's lag (queue depth) once a second. The subscription is the run's own (`load_<runId>`): it
+ * subscription's lag (queue depth) once a second. With --otlp each handled event gets a consumer span in
+ * the trace of its append (tracing.ts). The subscription is the run's own (`load_<runId>`): it
  * is deleted when the run stops, so runs leave no checkpoints or durable consumers behind.
  */
 import type { EventStore, RecordedEvent, Subscription } from '../../core/event-store.ts';
@@ -11,6 +12,7 @@ import type { WorkloadModule } from '../../workloads/workload.ts';
 import type { Clock } from './clock.ts';
 import { INTENDED_AT_KEY } from './executor.ts';
 import { newHistogram, recordMs, type Histogram } from '../../report/histogram.ts';
+import { endConsumeSpan, startConsumeSpan } from './tracing.ts';
 
 const LAG_POLL_MS = 1000;
 
@@ -63,6 +65,7 @@ export class RunConsumer {
 
   private handle(event: RecordedEvent): void {
     const start = this.clock.now();
+    const span = startConsumeSpan(event.metadata as Record<string, unknown> | undefined, event.type);
     let status: 'success' | 'failed' = 'success';
     try {
       this.workload.validate(event);
@@ -70,6 +73,7 @@ export class RunConsumer {
       status = 'failed';
     }
     const end = this.clock.now();
+    endConsumeSpan(span, status);
     const intended = (event.metadata as Record<string, unknown> | undefined)?.[INTENDED_AT_KEY];
     const e2e = typeof intended === 'number' ? start - intended : undefined;
     if (status === 'success') this.processed += 1;

@@ -21,6 +21,7 @@ import type { PlannedAppend, WorkloadGenerator } from '../../workloads/workload.
 import type { Clock } from './clock.ts';
 import { WindowRecorder, type WindowResult } from './recorder.ts';
 import { ArrivalSchedule, countBefore, type Segment } from './schedule.ts';
+import { endAppendSpan, startAppendSpan, TRACEPARENT_KEY } from './tracing.ts';
 
 /** Metadata key carrying the intended send time (epoch ms) so the consumer can measure end-to-end latency. */
 export const INTENDED_AT_KEY = 'eventbench_intended_at';
@@ -254,8 +255,10 @@ export class LoadExecutor {
     const events = planned.events;
     const sentAt = this.clock.now();
     const intended = due ?? sentAt;
-    for (const e of events) e.metadata = { ...e.metadata, [INTENDED_AT_KEY]: intended };
     const eventType = events[0]?.type ?? 'none';
+    // --otlp: a producer span per append, its trace context carried to the consumer in each event's metadata.
+    const traced = startAppendSpan(planned.stream, eventType, events.length);
+    for (const e of events) e.metadata = traced ? { ...e.metadata, [INTENDED_AT_KEY]: intended, [TRACEPARENT_KEY]: traced.traceparent } : { ...e.metadata, [INTENDED_AT_KEY]: intended };
     rec.onSend(intended, sentAt);
     this.sent += 1;
     this.inFlight += 1;
@@ -267,6 +270,7 @@ export class LoadExecutor {
         this.events += events.length;
         rec.onAck(intended, sentAt, ack, events.length, eventType);
         this.metrics.published(eventType, events.length, (ack - intended) / 1000);
+        endAppendSpan(traced);
         this.generator.observe?.(planned, { ok: true, result });
       },
       (error: unknown) => {
@@ -275,6 +279,7 @@ export class LoadExecutor {
         this.errors += 1;
         rec.onError(kind, this.clock.now());
         this.metrics.appendError(kind);
+        endAppendSpan(traced, error);
         this.generator.observe?.(planned, { ok: false, error });
       },
     );

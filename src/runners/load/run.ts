@@ -12,17 +12,20 @@ import { ConfigError, type EventStore } from '../../core/event-store.ts';
 import { aggregateMetrics, createNoopMetrics, createRunMetrics, type ConsumeMetrics, type RunMetrics } from '../../core/metrics.ts';
 import { assembleBackendResult } from '../../report/result-assembly.ts';
 import type { BackendResult } from '../../report/load-result.ts';
-import { backends, createStore, type BackendName, type BackendOptions } from '../../store/index.ts';
+import { createStore, storeModule, type BackendName, type BackendOptions, type StoreName } from '../../store/index.ts';
 import { workloads } from '../../workloads/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { RunConsumer } from './consumer.ts';
+import { assertPipelineWorkload, CasePipeline } from './pipeline.ts';
 import type { PhaseResult } from './executor.ts';
 import { START_DELAY_MS, type ExecutorContext } from './executors/executor-module.ts';
 import { executors } from './executors/index.ts';
 import { decodeHistogram } from '../../report/histogram.ts';
-import { LocalLoadSide, WorkerLoadSide, type LoadSide, type LoadSideConfig } from './load-side.ts';
+import { LocalLoadSide, planPregeneration, WorkerLoadSide, type LoadSide, type LoadSideConfig } from './load-side.ts';
 import { LATE_SEND_MS, totalErrors } from './recorder.ts';
-import { ResourceSampler } from './resources.ts';
+import { busiestPhase, judgeClientBound, ResourceSampler } from './resources.ts';
+import { checkReplay, measureCatchUp, type ReplayKind } from '../bench/catch-up.ts';
+import { measureProjectionRebuild } from '../bench/projection-rebuild.ts';
 import type { LoadScenario } from './scenario.ts';
 import { rateAt, totalDurationMs, type Segment } from './schedule.ts';
 
@@ -44,7 +47,8 @@ export interface Progress {
 
 export interface RunLoadOptions {
   scenario: LoadScenario;
-  backend: BackendName;
+  /** A backend, or a raw-driver baseline (`raw-postgres`, ...): the same executor and recorder drive both. */
+  backend: StoreName;
   backendOptions: BackendOptions;
   /** Managed server processes to sample CPU / memory of. */
   serverProcesses?: { name: string; pid: number }[];
@@ -55,13 +59,17 @@ export interface RunLoadOptions {
   onMetrics?: (scrape: (() => Promise<string>) | null) => void;
   /** Test hook: called when the measured window starts (epoch ms). */
   onMeasureStart?: (atMs: number) => void;
+  /** Build every append before the clock starts (`--pregenerate`; constant and ramp only). */
+  pregenerate?: boolean;
+  /** After the load: time reading it all back from position 0 (runners/bench/catch-up.ts, projection-rebuild.ts). */
+  replay?: ReplayKind;
 }
 
 const PROGRESS_MS = 1000;
 
 /** Whether the scenario can run on the backend at all; checked before any server starts and again here. */
-export function assertScenarioFitsBackend(backend: BackendName, scenario: Pick<LoadScenario, 'workers'>): void {
-  if (!backends[backend].sharedAcrossThreads && scenario.workers > 1) {
+export function assertScenarioFitsBackend(backend: StoreName, scenario: Pick<LoadScenario, 'workers'>): void {
+  if (!storeModule(backend).sharedAcrossThreads && scenario.workers > 1) {
     throw new ConfigError(`--workers > 1 needs a backend shared between threads; the ${backend} backend lives inside one thread (use --workers 1)`);
   }
 }
@@ -73,12 +81,28 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
   assertScenarioFitsBackend(backend, scenario);
   const executor = executors[scenario.executor];
   executor.validate(scenario);
+  if (scenario.processors) assertPipelineWorkload(scenario.workload);
   const workload = workloads[scenario.workload];
-  const store = await createStore(backend, options.backendOptions);
+  const pregeneration = options.pregenerate ? planPregeneration(scenario) : null;
+  checkReplay(options.replay, scenario.workload);
+  // A raw-driver baseline writes into its adapter's tables / streams and has no subscriptions: the
+  // adapter of the same namespace (opened first, so its init creates what the baseline writes into)
+  // runs the consumer and reports storage, so both rounds have the same consumer work and figures.
+  const adapterName = storeModule(backend).baselineOf as BackendName | undefined;
+  const companion = adapterName ? await createStore(adapterName, options.backendOptions) : null;
+  let store: EventStore;
+  try {
+    store = await createStore(backend, options.backendOptions);
+  } catch (err) {
+    await companion?.close().catch(() => {});
+    throw err;
+  }
+  const adapterStore = companion ?? store;
   const mainMetrics: RunMetrics | null = scenario.metrics ? createRunMetrics(backend) : null;
   const consumeMetrics: ConsumeMetrics = mainMetrics ?? createNoopMetrics();
   const sides: LoadSide[] = [];
   let consumer: RunConsumer | null = null;
+  let pipeline: CasePipeline | null = null;
   const sampler = new ResourceSampler(options.serverProcesses ?? []);
   let progressTimer: NodeJS.Timeout | null = null;
   const onAbort = (): void => sides.forEach((s) => s.stop());
@@ -92,6 +116,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
       runId: scenario.runId,
       metrics: scenario.metrics,
       ...(scenario.streams !== undefined ? { streams: scenario.streams } : {}),
+      ...(pregeneration ? { pregenerate: pregeneration.perSide } : {}),
     };
     if (scenario.workers === 1) {
       sides.push(await LocalLoadSide.open({ ...base, index: 0, count: 1 }, clock));
@@ -103,8 +128,13 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
       if (failed) throw (failed as PromiseRejectedResult).reason;
     }
     if (scenario.consumer) {
-      consumer = new RunConsumer(store, workload, consumeMetrics, clock);
+      consumer = new RunConsumer(adapterStore, workload, consumeMetrics, clock);
       await consumer.start(`load_${scenario.runId}`.slice(0, 64));
+    }
+    if (scenario.processors) {
+      // On the adapter's store (a raw-driver baseline's intakes are processed by the adapter's processors).
+      pipeline = new CasePipeline(adapterStore, clock, scenario.runId);
+      await pipeline.start();
     }
     options.onMetrics?.(
       scenario.metrics
@@ -169,6 +199,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
       },
       setMeasureStart: (at) => {
         live.measureStart = at;
+        pipeline?.measureWindow(at, at + scenario.durationMs);
         options.onMeasureStart?.(at);
       },
       setTotalMs: (ms) => (live.totalMs = ms + (clock.now() - runStart)),
@@ -194,6 +225,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
     const executorStart = clock.now();
     const outcome = await executor.run(ctx);
     const scheduleEnd = clock.now();
+    pipeline?.closeWindow(scheduleEnd);
     // One drain timeout for the whole run: what the sides used of it waiting for appends in flight is not the consumer's.
     const drainUntil = executorStart + START_DELAY_MS + scenario.warmupMs + scenario.durationMs + scenario.drainTimeoutMs;
     const interrupted = signal.aborted;
@@ -204,16 +236,30 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
       // The sides already waited for their appends in flight: the consumer gets what is left of the same drain timeout.
       caughtUp = interrupted ? consumer.processed + consumer.failed >= wholeRun.events : await consumer.drain(wholeRun.events, Math.max(0, drainUntil - clock.now()));
     }
+    // The pipeline gets the same drain timeout: every case started (one intake per append) completed.
+    let pipelineCaughtUp = false;
+    if (pipeline) {
+      live.phase = 'draining case processors';
+      pipelineCaughtUp = await pipeline.drain(wholeRun.appends, interrupted ? 0 : Math.max(0, drainUntil - clock.now()), signal);
+    }
+    // `--replay`: after the load and its drain, so nothing else competes; through this round's own store
+    // (a raw-driver baseline reads with its driver alone).
+    let replay: BackendResult['replay'] = null;
+    if (options.replay && !interrupted) {
+      live.phase = options.replay;
+      const measure = options.replay === 'catch-up' ? measureCatchUp : measureProjectionRebuild;
+      replay = await measure(store, { category: workload.category, expected: wholeRun.events, clock, signal });
+    }
     let storage: BackendResult['storage'] = null;
     try {
-      const stats = await store.storageStats();
+      const stats = await adapterStore.storageStats();
       storage = { events: stats.events, bytes: stats.bytes, bytesPerEvent: stats.events > 0 ? Math.round((stats.bytes / stats.events) * 10) / 10 : null, detail: stats.detail };
     } catch {
       storage = null;
     }
     const resources = sampler.stop();
     const e2e = outcome.consumerHistograms;
-    return assembleBackendResult({
+    const result = assembleBackendResult({
       backend,
       capabilities: { ...store.capabilities },
       interrupted,
@@ -238,15 +284,48 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
       resources,
       maxSearch: outcome.maxSearch,
     });
+    return { ...result, clientBound: loadSideVerdict(scenario, sides, result), pregenerated: pregeneratedTotals(sides), replay, pipeline: pipeline ? pipeline.result(wholeRun.appends, pipelineCaughtUp) : null };
   } finally {
     signal.removeEventListener('abort', onAbort);
     if (progressTimer) clearInterval(progressTimer);
     sampler.stop();
     options.onMetrics?.(null);
     await consumer?.stop().catch(() => {});
+    await pipeline?.stop().catch(() => {});
     await Promise.allSettled(sides.map((s) => s.close()));
     await closeQuietly(store);
+    if (companion) await closeQuietly(companion);
   }
+}
+
+/** The client-bound verdict (rule: resources.ts `judgeClientBound`) from each side's busiest phase. */
+function loadSideVerdict(scenario: LoadScenario, sides: LoadSide[], result: BackendResult): NonNullable<BackendResult['clientBound']> {
+  const perWorker = sides.flatMap((s, i) => {
+    const u = busiestPhase(s.phaseUsage());
+    return u ? [{ ...u, worker: i, thread: scenario.workers > 1 ? ('worker' as const) : ('main' as const) }] : [];
+  });
+  return judgeClientBound({
+    executor: scenario.executor,
+    perWorker,
+    targetPerSec: result.throughput.targetPerSec,
+    appendsPerSec: result.throughput.appendsPerSec,
+    dropped: result.dropped.count,
+    sendDelayP99Ms: result.sendDelay.p99,
+    lateThresholdMs: LATE_SEND_MS,
+  });
+}
+
+/** What the sides built before the clock started, added up; null when nothing was pregenerated. */
+function pregeneratedTotals(sides: LoadSide[]): NonNullable<BackendResult['pregenerated']> | null {
+  const all = sides.map((s) => s.pregeneration()).filter((p) => p !== null);
+  if (all.length === 0) return null;
+  return {
+    appends: all.reduce((a, p) => a + p.appends, 0),
+    events: all.reduce((a, p) => a + p.events, 0),
+    bytes: all.reduce((a, p) => a + p.bytes, 0),
+    ms: Math.max(...all.map((p) => p.ms)),
+    generatedLive: all.reduce((a, p) => a + p.generatedLive, 0),
+  };
 }
 
 function targetSchedule(segments: Segment[]): { rateAt(offsetMs: number): number; meanPerSec: number } {

@@ -17,4 +17,9 @@ export interface LoadScenario extends ScenarioInput {
   workload: WorkloadName;
   stages?: Stage[];
   slo?: Threshold;
+  /**
+   * Run the workload's processors next to the load and report the pipeline (debt-cases: the case
+   * processors, src/runners/load/pipeline.ts); refused for a workload without processors.
+   */
+  processors?: boolean;
 }

@@ -17,7 +17,7 @@ try {
         async (result) => {
           // Final live numbers first, so the coordinator's metrics are complete when the phase ends.
           post({ type: 'live', live: side.live(), metrics: await side.metricsSnapshot() });
-          post({ type: 'phaseResult', id: msg.id, result });
+          post({ type: 'phaseResult', id: msg.id, result, usage: side.phaseUsage(), pregeneration: side.pregeneration() });
         },
         (e: Error) => post({ type: 'error', id: msg.id, name: e.name, message: e.message }),
       );

@@ -4,7 +4,8 @@
  *
  * Delivery: a subscriber claims up to `maxInFlight` (and `batchSize`) events and runs its handler on
  * them one at a time, in position order (as the PostgreSQL and JetStream subscribers do); parallelism
- * comes from competing subscribers. Return = ack; throw = retry after `backoffMs[attempt - 1]` on any subscriber of the name
+ * comes from competing subscribers, or with `concurrency` > 1 from up to that many handlers at once, one
+ * per stream (a stream's events still one at a time, in claim order). Return = ack; throw = retry after `backoffMs[attempt - 1]` on any subscriber of the name
  * (later events go on meanwhile); after `maxDeliver` deliveries the event goes to the dead letters. A
  * delivery not acknowledged within `ackWaitMs` of its handler's start is handed out again (at-least-once).
  * `close()` waits at most `closeTimeoutMs` for the running handler, then frees it and the claimed events
@@ -35,6 +36,7 @@ export interface ConsumerSettings {
   maxInFlight: number;
   deadLetter: string;
   closeTimeoutMs: number;
+  concurrency: number;
 }
 
 /** Synchronous handler calls one subscriber makes before it yields to the event loop (a backlog must not starve I/O). */
@@ -44,7 +46,7 @@ export function consumerSettings(name: string, options: SubscriptionOptions): Co
   const r = resolveSubscriptionOptions(name, options);
   // In memory a claimed event is both "fetched" and "unacknowledged": one subscriber holds at most
   // the smaller of the two limits (resolveSubscriptionOptions keeps batchSize <= maxInFlight).
-  return { maxDeliver: r.maxDeliver, backoffMs: r.backoffMs, ackWaitMs: r.ackWaitMs, maxInFlight: r.batchSize, deadLetter: r.deadLetter, closeTimeoutMs: r.closeTimeoutMs };
+  return { maxDeliver: r.maxDeliver, backoffMs: r.backoffMs, ackWaitMs: r.ackWaitMs, maxInFlight: r.batchSize, deadLetter: r.deadLetter, closeTimeoutMs: r.closeTimeoutMs, concurrency: r.concurrency };
 }
 
 /** The array a subscription reads from: every event, or its category's events. */
@@ -169,7 +171,70 @@ export function startConsumer(
     if (claimed.size < settings.maxInFlight) {
       armTimer(Math.min(sub.retries.peek()?.retryAt ?? Infinity, sub.leaseCheckAt), now);
     }
-    if (claimed.size > 0) run();
+    if (claimed.size > 0) {
+      if (settings.concurrency > 1) runConcurrently();
+      else run();
+    }
+  };
+
+  /** Deliveries whose asynchronous handler is running (concurrency > 1). */
+  const active = new Set<number>();
+
+  /**
+   * With concurrency > 1: starts claimed deliveries in claim order, up to `concurrency` handlers at once
+   * and never two of one stream, so a stream's events are handled one at a time, in order.
+   */
+  const runConcurrently = (): void => {
+    if (closing) return;
+    const busy = new Set<string>();
+    for (const deliveryId of active) {
+      const entry = claimed.get(deliveryId);
+      if (entry) busy.add(entry.event.stream);
+    }
+    let handled = 0;
+    for (const [deliveryId, entry] of claimed) {
+      if (active.size >= settings.concurrency || closing) break;
+      if (active.has(deliveryId) || busy.has(entry.event.stream)) continue;
+      if (entry.deliveryId !== deliveryId || entry.holder !== id || sub.pending.get(entry.event.position) !== entry) {
+        claimed.delete(deliveryId);
+        continue;
+      }
+      if (handled >= DELIVERIES_PER_TURN) {
+        setImmediate(runConcurrently); // a backlog of synchronous handlers must not starve timers and I/O
+        return;
+      }
+      handled += 1;
+      entry.attempts += 1;
+      entry.leaseUntil = Date.now() + settings.ackWaitMs;
+      let result: unknown;
+      try {
+        result = handler(toRecorded(entry.event), { subscription: sub.name, attempt: entry.attempts });
+      } catch (err) {
+        settle(entry, deliveryId, true, err);
+        continue;
+      }
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<void>).then === 'function') {
+        active.add(deliveryId);
+        busy.add(entry.event.stream);
+        const finish = (failed: boolean, err: unknown): void => {
+          active.delete(deliveryId);
+          settle(entry, deliveryId, failed, err);
+          if (closing) {
+            if (active.size === 0) drained?.();
+            return;
+          }
+          schedule();
+          runConcurrently();
+        };
+        (result as PromiseLike<void>).then(
+          () => finish(false, undefined),
+          (err: unknown) => finish(true, err),
+        );
+        continue;
+      }
+      settle(entry, deliveryId, false, undefined);
+    }
+    if (handled > 0) schedule(); // room to claim more
   };
 
   /**
@@ -267,9 +332,9 @@ export function startConsumer(
   };
 
   /** Gives claims back (not acknowledged) for any subscriber to take at once. */
-  const release = (keep: number): void => {
+  const release = (keep: (deliveryId: number) => boolean): void => {
     for (const [deliveryId, entry] of claimed) {
-      if (deliveryId === keep) continue;
+      if (keep(deliveryId)) continue;
       claimed.delete(deliveryId);
       if (entry.deliveryId === deliveryId && entry.holder === id && sub.pending.get(entry.event.position) === entry) {
         entry.holder = null;
@@ -284,9 +349,9 @@ export function startConsumer(
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       // Claimed events that never started go to the other subscribers now, not after the wait.
-      release(currentId);
+      release((deliveryId) => deliveryId === currentId || active.has(deliveryId));
       wakeAll(sub);
-      if (running) {
+      if (running || active.size > 0) {
         let waitTimer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           drained = resolve;
@@ -295,7 +360,7 @@ export function startConsumer(
         clearTimeout(waitTimer);
       }
       // The unfinished handler is not acknowledged: its event is free for the next subscriber now.
-      release(0);
+      release(() => false);
       sub.consumers.delete(id);
       onClosed();
       wakeAll(sub);

@@ -26,6 +26,26 @@ export function channelName(schema: string): string {
   return `eventbench_${schema}`.slice(0, 63);
 }
 
+/**
+ * The URL with session settings added as libpq's `options` parameter (`-c name=value`): pg sends them in
+ * the startup packet, so every connection of every pool opened from the URL (appends, subscriptions,
+ * LISTEN) has them from its first statement, with no extra round trip and nothing to forget.
+ */
+export function withSessionSettings(pgUrl: string, settings: Record<string, string>): string {
+  const entries = Object.entries(settings);
+  if (entries.length === 0) return pgUrl;
+  let url: URL;
+  try {
+    url = new URL(pgUrl);
+  } catch {
+    throw new ConfigError(`PostgreSQL URL ${JSON.stringify(pgUrl.replace(/\/\/[^@/]*@/, '//***@'))} is not a URL: use postgres://user@host:port/db`);
+  }
+  const given = url.searchParams.get('options');
+  const added = entries.map(([k, v]) => `-c ${k}=${v}`).join(' ');
+  url.searchParams.set('options', given ? `${given} ${added}` : added);
+  return url.toString();
+}
+
 export interface PoolSettings {
   pgUrl: string;
   /** Connections (default 10; the append benchmark uses one per writer). */

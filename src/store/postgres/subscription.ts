@@ -179,7 +179,7 @@ export async function startSubscription(
   handler: EventHandler,
   options: SubscriptionOptions = {},
 ): Promise<Subscription> {
-  const { category, maxDeliver, backoffMs, ackWaitMs, batchSize, closeTimeoutMs, deadLetter } = resolveSubscriptionOptions(name, options);
+  const { category, maxDeliver, backoffMs, ackWaitMs, batchSize, closeTimeoutMs, deadLetter, concurrency } = resolveSubscriptionOptions(name, options);
   if (typeof handler !== 'function') throw new ConfigError(`subscribe ${name}: handler must be a function`);
 
   const { db, schema } = deps;
@@ -216,7 +216,16 @@ export async function startSubscription(
   /** Sends the acknowledgements of `unacked` until none is left (one statement at a time: a claim's pages are acknowledged in order). */
   let acking: Promise<void> | undefined;
   /** Claims whose acknowledgement failed: their later pages are not acknowledged (they are redelivered with the range). */
-  const unacknowledgeable = new Set<number>();
+  /**
+   * Keyed by claim AND lease: the same claim handed out again (a new lease, maybe to this very subscriber)
+   * is acknowledgeable. Keyed by claim id alone, a subscriber whose acknowledgement failed once (a
+   * connection cut in a chaos run) skipped every later acknowledgement of that range when it got it back:
+   * the range was handled and redelivered every ack wait, forever, and never counted as done (the
+   * observation "positions 152-167 acknowledged but not delivered within a 20 s drain": 16 positions,
+   * the chaos consumer's batch size).
+   */
+  const unacknowledgeable = new Set<string>();
+  const leaseKey = (claimId: number, lease: number): string => `${claimId}:${lease}`;
   /** Set when close() gave up waiting: the loop must not write anything any more. */
   let abandoned = false;
   let current: Progress | undefined;
@@ -354,7 +363,7 @@ export async function startSubscription(
    */
   async function settle(ack: Progress, complete: boolean): Promise<void> {
     // An earlier page of this claim could not be acknowledged: moving the claim's start now would skip it.
-    if (!complete && unacknowledgeable.has(ack.claimId)) return;
+    if (!complete && unacknowledgeable.has(leaseKey(ack.claimId, ack.lease))) return;
     // The logged range ends at the last done row (a complete page: its end, the same row).
     const list = (numbers: number[]) => `{${numbers.join(',')}}`;
     const logged = {
@@ -454,6 +463,119 @@ export async function startSubscription(
     return true;
   }
 
+  /** Resolves when close() begins: a lane sleeping a backoff wakes up (the Waker takes one sleeper only). */
+  let stopSignal: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (stopSignal = resolve));
+
+  /**
+   * Handles one batch with `concurrency` > 1: the rows are split into lanes by stream (each lane one
+   * stream's rows, in order), and up to `concurrency` lanes run at once. The progress is the prefix of rows
+   * done, kept current as rows finish, so a give-back (stop, close, server gone) returns exactly the rows
+   * after it: rows done beyond the prefix are redelivered (at-least-once), never logged twice. Measured
+   * on the case processors (1,000 cases, 2 instances): one handler at a time held each subscriber to one
+   * fsynced append (~4 ms) per event; lanes share commits (group commit) and round trips.
+   */
+  async function handleBatchConcurrently(batch: Batch): Promise<boolean> {
+    const progress: Progress = {
+      claimId: batch.claimId,
+      lease: batch.lease,
+      last: batch.last,
+      startTransactionId: batch.startTransactionId,
+      startPosition: batch.startPosition,
+      done: 0,
+      lastTransactionId: null,
+      lastPosition: null,
+      retriedPositions: [],
+      retriedAttempts: [],
+      skippedPositions: [],
+      retryAt: 0,
+    };
+    current = progress;
+    const rows = batch.rows;
+    /** Per row: the attempt that succeeded, 0 = done without a success to log (dead letter, or before), -1 = not done. */
+    const outcome = new Array<number>(rows.length).fill(-1);
+    /** Per row: when its pending retry is due (0: none). */
+    const retryAt = new Array<number>(rows.length).fill(0);
+    let prefix = 0;
+    const advance = (): void => {
+      for (; prefix < rows.length && outcome[prefix]! >= 0; prefix++) {
+        const row = rows[prefix]!;
+        const attempt = outcome[prefix]!;
+        if (attempt === 0) progress.skippedPositions.push(row.position);
+        else if (attempt > 1) {
+          progress.retriedPositions.push(row.position);
+          progress.retriedAttempts.push(attempt);
+        }
+        progress.lastTransactionId = row.transaction_id;
+        progress.lastPosition = row.position;
+        progress.done++;
+      }
+      progress.retryAt = prefix < rows.length ? retryAt[prefix]! : 0;
+    };
+    const prior = batch.redelivery ? await history(rows) : undefined;
+
+    /** Handles row i to its end (success or dead letter); false when stopped first. */
+    const handleRow = async (i: number): Promise<boolean> => {
+      const row = rows[i]!;
+      const h = prior?.get(row.event_id);
+      if (h?.done) {
+        outcome[i] = 0;
+        return true;
+      }
+      const event: RecordedEvent = toRecorded(row);
+      for (let attempt = (h?.failed ?? 0) + 1; ; attempt++) {
+        if (stopping) return false;
+        try {
+          await handler(event, { subscription: name, attempt });
+          if (abandoned) return false;
+          outcome[i] = attempt;
+          return true;
+        } catch (err) {
+          if (abandoned) return false;
+          const reason = err instanceof Error ? err.message : String(err);
+          if (attempt >= maxDeliver) {
+            await logFailure(row, attempt, reason, 'dead');
+            outcome[i] = 0;
+            return true;
+          }
+          await logFailure(row, attempt, reason, 'failed');
+          retryAt[i] = Date.now() + backoff(attempt);
+          if (i === prefix) progress.retryAt = retryAt[i]!;
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([stopped, new Promise<void>((resolve) => (timer = setTimeout(resolve, retryAt[i]! - Date.now())))]);
+          clearTimeout(timer);
+          if (stopping) return false;
+          retryAt[i] = 0;
+        }
+      }
+    };
+
+    const lanes = new Map<string, number[]>();
+    for (let i = 0; i < rows.length; i++) {
+      const lane = lanes.get(rows[i]!.stream_id);
+      if (lane) lane.push(i);
+      else lanes.set(rows[i]!.stream_id, [i]);
+    }
+    const queue = [...lanes.values()];
+    let complete = true;
+    const worker = async (): Promise<void> => {
+      for (let lane = queue.shift(); lane && complete; lane = queue.shift()) {
+        for (const i of lane) {
+          if (!(await handleRow(i))) {
+            complete = false;
+            return;
+          }
+          advance();
+        }
+      }
+    };
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    advance();
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason; // a failure could not be logged: the caller gives back from the prefix
+    return complete && prefix === rows.length;
+  }
+
   /**
    * Acknowledges the handled pages, while the next ones are handled: every page of one claim waiting at
    * the time in one statement. Acknowledging page by page, each waiting for the one before, held the
@@ -464,14 +586,14 @@ export async function startSubscription(
     while (unacked.length > 0) {
       const first = unacked[0]!;
       let n = 1;
-      while (n < unacked.length && unacked[n]!.claimId === first.claimId) n++;
+      while (n < unacked.length && unacked[n]!.claimId === first.claimId && unacked[n]!.lease === first.lease) n++;
       const group = unacked.splice(0, n);
-      if (unacknowledgeable.has(first.claimId)) continue;
+      if (unacknowledgeable.has(leaseKey(first.claimId, first.lease))) continue;
       const merged = group.length === 1 ? first : mergeProgress(group);
       await settle(merged, true).catch(() => {
         // Not acknowledged (server gone): the claim expires after ack wait and the range is redelivered;
         // its later pages must not move its start past this one.
-        unacknowledgeable.add(first.claimId);
+        unacknowledgeable.add(leaseKey(first.claimId, first.lease));
       });
     }
     acking = undefined;
@@ -514,7 +636,7 @@ export async function startSubscription(
       const handleStarted = Date.now();
       let outcome: 'complete' | 'stopped' | 'server gone';
       try {
-        outcome = (await handleBatch(batch)) ? 'complete' : 'stopped';
+        outcome = (await (concurrency > 1 ? handleBatchConcurrently(batch) : handleBatch(batch))) ? 'complete' : 'stopped';
       } catch {
         outcome = 'server gone'; // a failure could not be logged
       }
@@ -590,6 +712,7 @@ export async function startSubscription(
         stopping = true;
         unlisten();
         waker.wake();
+        stopSignal();
         let timer: NodeJS.Timeout | undefined;
         const finished = await Promise.race([
           running.then(() => true),

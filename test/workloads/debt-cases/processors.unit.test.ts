@@ -104,6 +104,45 @@ describe('case processors on memory', () => {
       await procs.close();
     }
   });
+
+  it('handle cases side by side and take earlier case events from what was delivered, not from reads', async () => {
+    const s = await open();
+    // Count reads, and appends running at once (each follow-up append is held 5 ms).
+    let reads = 0;
+    let appending = 0;
+    let maxAppending = 0;
+    const counted: EventStore = new Proxy(s, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop === 'readStream') return (...args: Parameters<EventStore['readStream']>) => (reads++, target.readStream(...args));
+        if (prop === 'appendToStream') {
+          return async (...args: Parameters<EventStore['appendToStream']>) => {
+            maxAppending = Math.max(maxAppending, ++appending);
+            try {
+              await new Promise((r) => setTimeout(r, 5));
+              return await target.appendToStream(...args);
+            } finally {
+              appending--;
+            }
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const sim = new CaseSimulator({ seed: 9 });
+    for (let i = 0; i < 40; i++) {
+      const a = intakeAppend(sim.next());
+      await s.appendToStream(a.stream, a.events, { expectedVersion: a.expectedVersion });
+    }
+    const procs = await startCaseProcessors(counted, {});
+    try {
+      await waitFor(() => procs.stats.effects.completion.applied === 40);
+      expect(maxAppending, 'one instance of each processor still appends for several cases at once').toBeGreaterThan(3);
+      expect(reads, 'the analysis and workflow steps found the intake and analysis among their deliveries').toBe(0);
+    } finally {
+      await procs.close();
+    }
+  });
 });
 
 describe('the read model', () => {
