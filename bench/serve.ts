@@ -1,0 +1,248 @@
+/**
+ * Does `eventbench serve` keep up with the store? (npm run bench:serve; docs/event-api.md §Benchmark.)
+ *
+ * Per backend (default postgres and jetstream, one after the other on the same servers): `serve` runs over
+ * the store with `--clients` Server-Sent-Event clients connected to `/events/stream`; document events are
+ * appended open loop at `--rate` (default 5,000/s) for `--duration`, each scheduled at its intended time with
+ * at most `--in-flight` appends outstanding (a late append is measured from its intended time: no
+ * coordinated omission). Every client records, for every event, the time from the append's intended time
+ * (and from its acknowledgement) to the SSE message that carried it, in HdrHistograms. Target: p99 under
+ * 1 s from the intended time, with every acknowledged event seen by every client.
+ *
+ * The appends and the server share this process's event loop (the SSE clients run in a worker thread,
+ * bench/serve-clients.ts): a result says how busy that loop was (event-loop delay), since a saturated load
+ * side would be measured as a slow server.
+ * Results: results/serve/<timestamp>.json and .md with the environment. Do not commit numbers measured on
+ * a machine shared with other work. Each backend gets a namespace of its own (`servebench_<time>`): on
+ * managed servers it goes with them, on external ones (--pg-url / --nats-url) it is dropped at the end.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import type { EventStore, NewEvent } from '../src/core/event-store.ts';
+import { captureEnvironment } from '../src/infra/environment.ts';
+import { openServers } from '../src/infra/servers.ts';
+import { newHistogram, recordMs, summarize, type LatencySummary } from '../src/report/histogram.ts';
+import { parseDuration, parsePositiveInt, parseRate } from '../src/runners/load/parse.ts';
+import { startServe } from '../src/runners/serve/run.ts';
+import { createStore, isBackendName, type BackendName } from '../src/store/index.ts';
+import { documentsWorkload } from '../src/workloads/documents.ts';
+import { dropNamespace } from './drop-namespace.ts';
+import type { ClientsConfig, ClientsMessage } from './serve-clients.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    'pg-url': { type: 'string', default: process.env.PG_URL },
+    'nats-url': { type: 'string', default: process.env.NATS_URL },
+    'pg-bin': { type: 'string', default: process.env.EVENTBENCH_PG || 'embedded' },
+    backends: { type: 'string', default: 'postgres,jetstream' },
+    rate: { type: 'string', default: '5000/s' },
+    duration: { type: 'string', default: '10s' },
+    clients: { type: 'string', default: '4' },
+    'in-flight': { type: 'string', default: '256' },
+    'pool-size': { type: 'string', default: '16' },
+    drain: { type: 'string', default: '10s' },
+    out: { type: 'string', default: 'results/serve' },
+  },
+});
+
+function parseOrExit<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    process.stderr.write(`bench:serve: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+const RATE = parseOrExit(() => parseRate(args.rate!));
+const DURATION_MS = parseOrExit(() => parseDuration(args.duration!, '--duration', { maxMs: 3_600_000 }));
+const DRAIN_MS = parseOrExit(() => parseDuration(args.drain!, '--drain', { maxMs: 600_000 }));
+const CLIENTS = parseOrExit(() => parsePositiveInt(args.clients!, '--clients', 64));
+const IN_FLIGHT = parseOrExit(() => parsePositiveInt(args['in-flight']!, '--in-flight', 4096));
+/** PostgreSQL connections for the appends (16: the writers of the single-append bench, docs/bench.md §The append benchmarks). */
+const POOL_SIZE = parseOrExit(() => parsePositiveInt(args['pool-size']!, '--pool-size', 256));
+const BACKENDS = args.backends!.split(',').map((b) => b.trim());
+for (const b of BACKENDS) {
+  if (!isBackendName(b) || b === 'memory') {
+    process.stderr.write(`bench:serve: --backends: unknown or in-process backend ${JSON.stringify(b)}; use postgres, jetstream, hybrid\n`);
+    process.exit(2);
+  }
+}
+/** The target this benchmark checks (docs/event-api.md §Benchmark). */
+const TARGET_P99_MS = 1000;
+const TICK_MS = 5;
+
+interface BackendRun {
+  backend: string;
+  targetRate: number;
+  achievedRate: number;
+  appended: number;
+  failed: number;
+  firstError?: string;
+  /** Events that were never sent because `--in-flight` appends were outstanding until the run ended. */
+  notSent: number;
+  /** Acknowledged events each client did not see within the drain time. */
+  unseenPerClient: number[];
+  fromIntended: LatencySummary;
+  fromAck: LatencySummary;
+  targetMet: boolean;
+  eventLoopDelayP99Ms: number;
+}
+
+async function runBackend(backend: BackendName, pgUrl: string | undefined, natsUrl: string | undefined, external: { pgUrl?: string; natsUrl?: string }): Promise<BackendRun> {
+  const namespace = `servebench_${Date.now().toString(36)}`;
+  const settings = backend === 'jetstream' ? {} : { settings: { poolSize: POOL_SIZE } };
+  const store: EventStore = await createStore(backend, { namespace, ...(pgUrl ? { pgUrl } : {}), ...(natsUrl ? { natsUrl } : {}), ...settings });
+  try {
+    await store.init();
+    const serve = await startServe(store, { host: '127.0.0.1', port: 0, subscription: 'servebench' });
+    const intended = new Map<string, number>();
+    const acked = new Map<string, number>();
+    const fromIntended = newHistogram();
+    const fromAck = newHistogram();
+    const seen: Set<string>[] = Array.from({ length: CLIENTS }, () => new Set<string>());
+    const clients = new Worker(new URL('./serve-clients.mjs', import.meta.url), {
+      workerData: { url: `${serve.url}/events/stream?limit=1`, clients: CLIENTS } satisfies ClientsConfig,
+    });
+    const clientsEnded = new Promise<void>((resolve) => clients.once('exit', () => resolve()));
+    const opened = new Promise<void>((resolve, reject) => {
+      clients.on('error', reject);
+      clients.on('message', (m: ClientsMessage) => {
+        if (m.kind === 'opened') resolve();
+        else if (m.kind === 'error') reject(new Error(`SSE clients: ${m.message}`));
+        else {
+          const mine = seen[m.client]!;
+          m.ids.forEach((id, k) => {
+            const sentAt = intended.get(id);
+            if (sentAt === undefined || mine.has(id)) return;
+            mine.add(id);
+            const at = m.ats[k]!;
+            recordMs(fromIntended, at - sentAt);
+            // The SSE message can overtake the append's acknowledgement callback: count that as 0.
+            recordMs(fromAck, Math.max(0, at - (acked.get(id) ?? at)));
+          });
+        }
+      });
+    });
+    await opened;
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+
+    const gen = documentsWorkload.create({ seed: 1 });
+    const total = Math.round((RATE * DURATION_MS) / 1000);
+    let sent = 0;
+    let inFlight = 0;
+    let appended = 0;
+    let failed = 0;
+    let firstError: string | undefined;
+    const start = Date.now();
+    const send = (i: number) => {
+      const a = gen.next();
+      const event = a.events[0]! as NewEvent & { data: { eventId: string } };
+      // Each event its own stream: no version conflicts between appends in flight.
+      const stream = `document-b${i}`;
+      intended.set(event.id, start + (i * 1000) / RATE);
+      inFlight++;
+      store.appendToStream(stream, [event], { expectedVersion: 'no_stream' }).then(
+        () => {
+          acked.set(event.id, Date.now());
+          appended++;
+        },
+        (err: Error) => {
+          intended.delete(event.id);
+          failed++;
+          firstError ??= err.message;
+        },
+      ).finally(() => inFlight--);
+    };
+    // Open loop: every tick sends what is due by now, up to the in-flight bound.
+    while (sent < total && Date.now() - start < DURATION_MS + DRAIN_MS) {
+      const due = Math.min(total, Math.floor(((Date.now() - start) * RATE) / 1000) + 1);
+      while (sent < due && inFlight < IN_FLIGHT) send(sent++);
+      await new Promise((r) => setTimeout(r, TICK_MS));
+    }
+    const sendMs = Date.now() - start;
+    const notSent = total - sent;
+    const drainEnd = Date.now() + DRAIN_MS;
+    while ((inFlight > 0 || seen.some((s) => s.size < appended)) && Date.now() < drainEnd) await new Promise((r) => setTimeout(r, 20));
+    loop.disable();
+    clients.postMessage('stop');
+    await clientsEnded;
+    await serve.close();
+    const latency = summarize(fromIntended);
+    return {
+      backend,
+      targetRate: RATE,
+      achievedRate: Math.round((appended / sendMs) * 1000),
+      appended,
+      failed,
+      ...(firstError ? { firstError } : {}),
+      notSent,
+      unseenPerClient: seen.map((s) => Math.max(0, appended - s.size)),
+      fromIntended: latency,
+      fromAck: summarize(fromAck),
+      targetMet: notSent === 0 && failed === 0 && latency.p99 < TARGET_P99_MS && seen.every((s) => s.size >= appended),
+      eventLoopDelayP99Ms: Math.round(loop.percentile(99) / 1e4) / 100,
+    };
+  } finally {
+    await store.close();
+    await dropNamespace(namespace, external);
+  }
+}
+
+function markdown(out: { runs: BackendRun[]; options: Record<string, unknown> }): string {
+  const lines = [
+    '# eventbench serve: SSE latency under load',
+    '',
+    `Options: ${JSON.stringify(out.options)}. Target: every acknowledged event seen by every SSE client, p99 from the intended append time < ${TARGET_P99_MS} ms.`,
+    '',
+    '| backend | rate (target / achieved) | appended | failed | not sent | unseen (per client) | p50 / p99 / max from intended, ms | p99 from ack, ms | event-loop delay p99, ms | target met |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of out.runs) {
+    lines.push(
+      `| ${r.backend} | ${r.targetRate} / ${r.achievedRate} | ${r.appended} | ${r.failed} | ${r.notSent} | ${r.unseenPerClient.join(', ')} | ${r.fromIntended.p50} / ${r.fromIntended.p99} / ${r.fromIntended.max} | ${r.fromAck.p99} | ${r.eventLoopDelayP99Ms} | ${r.targetMet ? 'yes' : 'NO'} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const needs = { postgres: BACKENDS.some((b) => b !== 'jetstream'), nats: BACKENDS.some((b) => b !== 'postgres') };
+  const servers = await openServers({ infra: 'auto', pgUrl: args['pg-url'], natsUrl: args['nats-url'], pgBin: args['pg-bin'] }, needs);
+  try {
+    const loadAtStart = loadavg();
+    const runs: BackendRun[] = [];
+    for (const backend of BACKENDS as BackendName[]) {
+      // Servers it did not start keep nothing of the run: their URLs are where its namespace is dropped.
+      const external = { ...(servers.pgUrl && !servers.postgres ? { pgUrl: servers.pgUrl } : {}), ...(servers.natsUrl && !servers.nats ? { natsUrl: servers.natsUrl } : {}) };
+      const r = await runBackend(backend, servers.pgUrl, servers.natsUrl, external);
+      process.stdout.write(
+        `${backend}: ${r.achievedRate}/s of ${r.targetRate}/s, SSE p50 ${r.fromIntended.p50} ms p99 ${r.fromIntended.p99} ms max ${r.fromIntended.max} ms, unseen ${r.unseenPerClient.join('/')}, ${r.targetMet ? 'target met' : 'TARGET MISSED'}\n`,
+      );
+      runs.push(r);
+    }
+    const environment = await captureEnvironment(servers);
+    const options = { rate: RATE, durationSeconds: DURATION_MS / 1000, clients: CLIENTS, inFlight: IN_FLIGHT, poolSize: POOL_SIZE, drainSeconds: DRAIN_MS / 1000, backends: BACKENDS };
+    const out = {
+      benchmark: 'serve',
+      options,
+      target: `every acknowledged event seen by every SSE client; p99 from the intended append time < ${TARGET_P99_MS} ms`,
+      loadAverage: { start: loadAtStart, end: loadavg() },
+      runs,
+      environment,
+    };
+    mkdirSync(args.out!, { recursive: true });
+    const base = `${args.out}/${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    writeFileSync(`${base}.json`, `${JSON.stringify(out, null, 2)}\n`);
+    writeFileSync(`${base}.md`, markdown(out));
+    process.stdout.write(`wrote ${base}.json and .md\n`);
+    if (!runs.every((r) => r.targetMet)) process.exitCode = 1;
+  } finally {
+    await servers.stop();
+  }
+}
+
+await main();
