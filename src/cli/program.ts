@@ -12,8 +12,10 @@ import { registerGenerate } from './commands/generate.ts';
 import { registerChaos } from './commands/chaos.ts';
 import { registerReport } from './commands/report.ts';
 import { registerCompare } from './commands/compare.ts';
+import { registerMerge } from './commands/merge.ts';
 import { registerScenarios } from './commands/scenarios.ts';
 import { registerSchemas } from './commands/schemas.ts';
+import { registerServe } from './commands/serve.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -41,8 +43,10 @@ export function buildProgram(): Command {
   registerChaos(program);
   registerReport(program);
   registerCompare(program);
+  registerMerge(program);
   registerScenarios(program);
   registerSchemas(program);
+  registerServe(program);
   for (const cmd of [program, ...program.commands]) {
     cmd.addHelpText('after', EXIT_CODES_HELP);
     // commander's errors ("error: unknown option '--foo'", a "(Did you mean ...?)" line) become the

@@ -65,6 +65,9 @@ export const timelineEntrySchema = z.object({
   p99: z.number().nonnegative(),
   max: z.number().nonnegative(),
   lag: z.number().nullable(),
+  /** End-to-end p50 / p99 (ms) of the events intended in this second; absent when the consumer saw none. */
+  e2eP50: z.number().nonnegative().optional(),
+  e2eP99: z.number().nonnegative().optional(),
 });
 
 export const maxStepSchema = z.object({
@@ -218,7 +221,28 @@ export const backendResultSchema = z.object({
     })
     .nullable(),
   thresholds: z.array(thresholdOutcomeSchema),
-  histograms: z.object({ unit: z.literal('microseconds'), latency: z.string(), endToEnd: z.string().nullable() }),
+  histograms: z.object({
+    unit: z.literal('microseconds'),
+    latency: z.string(),
+    endToEnd: z.string().nullable(),
+    /** Also kept (optional: absent in files written before 2026-12-04) so `eventbench merge` adds every latency exactly. */
+    serviceTime: z.string().optional(),
+    sendDelay: z.string().optional(),
+    processing: z.string().nullable().optional(),
+  }),
+  /**
+   * When the schedule began (warm-up included), the measured window began and the first append left
+   * (epoch ms), and how late that first send was against its intended time: what `--start-at`
+   * generators are aligned and judged by. Absent when the round failed.
+   */
+  start: z
+    .object({
+      scheduleStartMs: z.number(),
+      measureStartMs: z.number(),
+      firstSendMs: z.number().nullable(),
+      firstSendLateMs: z.number().nullable(),
+    })
+    .optional(),
   /**
    * Whether the load side, not the backend, was the limit (the rule: src/runners/load/resources.ts
    * `judgeClientBound`), with each load thread's busiest phase. Absent when the round failed.
@@ -359,6 +383,71 @@ export const benchBlockSchema = z.object({
     .default([]),
 });
 
+/** The parameters `bench --sweep` can vary, one per sweep (src/runners/bench/sweep.ts). */
+export const SWEEP_PARAMETERS = ['streams', 'size', 'writers'] as const;
+export type SweepParameter = (typeof SWEEP_PARAMETERS)[number];
+
+/** One value of a sweep: each store's median over the runs at that value (null where not measured). */
+export const sweepPointSchema = z.object({
+  value: z.number(),
+  stores: z.record(
+    z.string(),
+    z.object({
+      eventsPerSec: z.number().nullable(),
+      p99Ms: z.number().nullable(),
+      bytesPerEvent: z.number().nullable(),
+      /** Servers' and load side's CPU µs per event stored, over the whole round. */
+      cpuUsPerEvent: z.number().nullable(),
+    }),
+  ),
+  /** The point's own exit code (0, 99 a threshold broke, 1 a backend failed, 130 interrupted). */
+  exitCode: z.number().int(),
+  /** Where the point's full result was written, relative to this result (null when not written). */
+  dir: z.string().nullable(),
+});
+
+/** `bench --sweep`: how each backend's cost grows with one parameter (null without a sweep). */
+export const sweepBlockSchema = z.object({
+  parameter: z.enum(SWEEP_PARAMETERS),
+  values: z.array(z.number()),
+  points: z.array(sweepPointSchema),
+});
+
+/** One generator of a multi-generator run (docs/multi-generator.md). */
+export const generatorSchema = z.object({
+  /** `--generator-id` (a Kubernetes indexed Job's completion index); null when not given. */
+  id: z.number().int().nonnegative().nullable(),
+  /** `--start-at` as an ISO instant; null when the generator started on its own. */
+  startAt: z.string().nullable(),
+  /** How late the first append left against the instant it was due at (ms): the generator's clock offset at start. */
+  startOffsetMs: z.number().nullable(),
+});
+
+/** What `eventbench merge` records about the results it added up. */
+export const mergedSchema = z.object({
+  generators: z.array(
+    z.object({
+      file: z.string(),
+      id: z.number().int().nonnegative().nullable(),
+      runId: z.string(),
+      startAt: z.string().nullable(),
+      startOffsetMs: z.number().nullable(),
+      /** Epoch ms its first append left (null: none left, or a file without the `start` block). */
+      firstSendMs: z.number().nullable(),
+      /** Its own rate (appends/s; null for closed loop) and what it measured. */
+      rate: z.number().nullable(),
+      events: z.number().int().nonnegative(),
+      eventsPerSec: z.number().nonnegative(),
+      environment: environmentSchema,
+      loadGenerator: usageSchema,
+    }),
+  ),
+  /** Latest minus earliest first send across generators (ms); null when not every generator recorded it. */
+  startSpreadMs: z.number().nullable(),
+  /** The generators' rates added up (appends/s; null for closed loop): `scenario.rate` of the merged result. */
+  totalRate: z.number().nullable(),
+});
+
 export const loadResultSchema = z.object({
   schemaVersion: z.literal(LOAD_RESULT_SCHEMA_VERSION),
   tool: z.literal('eventbench'),
@@ -369,12 +458,22 @@ export const loadResultSchema = z.object({
   thresholdsPassed: z.boolean(),
   /** `eventbench bench` only: baselines, efficiency, runs and durability (null for `load`). */
   bench: benchBlockSchema.nullable().default(null),
+  /** `eventbench bench --sweep` only; the rest of the result is the sweep's last point. Optional: no version bump. */
+  sweep: sweepBlockSchema.nullable().default(null),
   /** Free-text notes a reader needs (shared machine, interrupted run, ...). */
   notes: z.array(z.string()),
+  /** `load --generator-id`: which generator of many this was, and the instant (`--start-at`) they shared. */
+  generator: generatorSchema.optional(),
+  /** `eventbench merge`: this result adds up several generators' results exactly (src/report/merge.ts). */
+  merged: mergedSchema.optional(),
 });
 
 export type LoadResult = z.infer<typeof loadResultSchema>;
+export type MergedBlock = z.infer<typeof mergedSchema>;
+export type GeneratorBlock = z.infer<typeof generatorSchema>;
 export type BenchBlock = z.infer<typeof benchBlockSchema>;
+export type SweepBlock = z.infer<typeof sweepBlockSchema>;
+export type SweepPoint = z.infer<typeof sweepPointSchema>;
 export type Efficiency = z.infer<typeof efficiencySchema>;
 export type Spread = z.infer<typeof spreadSchema>;
 export type MetricStat = z.infer<typeof metricStatSchema>;

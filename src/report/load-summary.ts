@@ -1,11 +1,14 @@
 /**
- * The human side of a load / bench result: a side-by-side table for the terminal and summary.md.
+ * The human side of a load / bench result: a side-by-side table for the terminal, and summary.md, whose
+ * tables are report.html's (tables.ts renderTablesMarkdown) followed by each backend's details.
  * Every number says what it is; thresholds say which broke and by how much; capabilities that differ
  * between backends are listed, because a faster backend that guarantees less is not simply faster.
  */
 import { ERROR_KINDS } from '../core/metrics.ts';
 import { formatRate } from './format.ts';
 import type { BackendResult, LoadResult, Spread } from './load-result.ts';
+import { renderTablesMarkdown } from './tables.ts';
+import { verdictLine } from './verdict.ts';
 
 const fmtMs = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const fmtInt = (v: number): string => Math.round(v).toLocaleString('en-US');
@@ -319,14 +322,9 @@ export function renderSummaryMarkdown(result: LoadResult): string {
       '.',
     '',
   );
-  out.push('Latency is measured from each append\'s intended send time (open loop, no coordinated omission); ms.', '');
-  out.push(formatComparisonTable(result, true), '');
-  const bench = formatBenchLines(result, true);
-  if (bench.length) out.push(...bench.map((l) => (l.startsWith('  ') ? `- ${l.trim()}` : l)), '');
-  const diffs = capabilityDifferences(result.backends);
-  if (diffs.length) {
-    out.push('## Capabilities', '', table([['capability', ...result.backends.map((b) => b.backend)], ...diffs.map((d) => [d.name, ...result.backends.map((b) => d.values[b.backend] ?? 'n/a')])], true), '');
-  }
+  if (result.scenario.command === 'bench') out.push(`**${verdictLine(result)}**`, '');
+  // The report's own tables (tables.ts), so summary.md and report.html show the same numbers.
+  out.push(renderTablesMarkdown(result), '');
   for (const b of result.backends) {
     out.push(`## ${b.backend}`, '');
     if (b.error) out.push(`**Failed:** ${b.error}`, '');
@@ -343,12 +341,7 @@ export function renderSummaryMarkdown(result: LoadResult): string {
     if (b.thresholds.length) {
       out.push('| threshold | result |', '|---|---|', ...b.thresholds.map((t) => `| \`${t.threshold}\` | ${t.passed ? 'pass' : '**FAIL**'}: ${t.description} |`), '');
     }
-    if (b.maxSearch) {
-      out.push(`Max search: **${formatMaxSearch(b.maxSearch)}**`, '');
-      out.push('| step | target/s | achieved/s | p50 | p99 | dropped | in flight | lag | verdict |', '|---|---|---|---|---|---|---|---|---|');
-      for (const s of b.maxSearch.steps) out.push(`| ${s.step} | ${fmtInt(s.targetRate)} | ${fmtInt(s.achievedRate)} | ${fmtMs(s.p50)} | ${fmtMs(s.p99)} | ${s.dropped} | ${s.unfinished} | ${s.lag ?? 'n/a'} | ${s.reason} |`);
-      out.push('');
-    }
+    if (b.maxSearch) out.push(`Max search: **${formatMaxSearch(b.maxSearch)}** (its steps: the max search table above)`, '');
     if (b.timeline.length) {
       out.push('<details><summary>per-second timeline</summary>', '', '| s | target/s | events | errors | dropped | p50 | p99 | max | lag |', '|---|---|---|---|---|---|---|---|---|');
       for (const t of b.timeline) out.push(`| ${t.second} | ${t.targetRate ?? '-'} | ${t.events} | ${t.errors} | ${t.dropped} | ${fmtMs(t.p50)} | ${fmtMs(t.p99)} | ${fmtMs(t.max)} | ${t.lag ?? '-'} |`);

@@ -50,6 +50,8 @@ export interface MeasuredRun {
   lateThresholdMs: number;
   /** Per-second consumer lag of the measured window. */
   lagSamples: Map<number, number>;
+  /** Per-second end-to-end p50 / p99 (ms) of the measured window (consumer.ts); absent without a consumer. */
+  endToEndBySecond?: Map<number, { p50: number; p99: number }>;
   consumer: (NonNullable<BackendResult['consumer']> & { endToEnd: Histogram; processing: Histogram }) | null;
   storage: BackendResult['storage'];
   resources: BackendResult['resources'];
@@ -57,6 +59,7 @@ export interface MeasuredRun {
 }
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;
+const e2eOf = (v: { p50: number; p99: number } | undefined): { e2eP50?: number; e2eP99?: number } => (v ? { e2eP50: v.p50, e2eP99: v.p99 } : {});
 
 export function assembleBackendResult(run: MeasuredRun): BackendResult {
   const { measured, measuredMs, target } = run;
@@ -81,6 +84,7 @@ export function assembleBackendResult(run: MeasuredRun): BackendResult {
       p99: s?.p99 ?? 0,
       max: s?.max ?? 0,
       lag: run.lagSamples.get(second) ?? null,
+      ...e2eOf(run.endToEndBySecond?.get(second)),
     };
   });
   const targetPerSec = target ? target.meanPerSec : null;
@@ -228,6 +232,7 @@ export function assembleLoadResult(run: LoadRunRecord): LoadResult {
     backends: run.results,
     thresholdsPassed: run.results.every((r) => r.thresholds.every((t) => t.passed)),
     bench: run.bench ?? null,
+    sweep: null,
     notes: [
       `${environment.machine.cores} cores shared by the load generator and the servers${load.length ? ` (load average at start ${load.map((l) => l.toFixed(2)).join(' ')})` : ''}; compare backends measured in the same run.`,
       ...(run.interrupted ? ['interrupted by a signal: partial results'] : []),

@@ -260,9 +260,70 @@ export function markdownTable(t: Table): string {
   return [`| ${t.header.map(cell).join(' | ')} |`, `|${t.header.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
-/** All tables of a result as Markdown sections (for a summary.md that wants the report's tables). */
+/** A max search's steps (one table per backend entry that searched), as report.html and summary.md show them. */
+export function maxSearchTables(result: RenderableResult): Table[] {
+  return result.backends
+    .filter((b) => b.maxSearch)
+    .map((b) => {
+      const m = b.maxSearch!;
+      return {
+        title: `${entryLabel(result, b)} max search`,
+        header: [`${entryLabel(result, b)} step`, 'target/s', 'achieved/s', 'p50 ms', 'p99 ms', 'errors', 'dropped', 'in flight', 'lag', 'verdict'],
+        rows: m.steps.map((s) => [String(s.step), fmtCount(s.targetRate), fmtCount(s.achievedRate), fmtMs(s.p50), fmtMs(s.p99), fmtCount(s.errors), fmtCount(s.dropped), fmtCount(s.unfinished), s.lag === null ? 'n/a' : fmtCount(s.lag), s.reason]),
+        ...(m.hint ? { note: m.hint } : {}),
+      };
+    });
+}
+
+/** A table for the terminal: columns padded, numbers right-aligned, the title above. */
+export function textTable(t: Table): string {
+  const rows = [t.header, ...t.rows];
+  const widths = t.header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [`${t.title}:`, line(t.header), widths.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line), ...(t.note ? [t.note] : [])].join('\n');
+}
+
+/** The metrics a sweep charts and tabulates, one table and one chart each (the keys of a sweep point's store). */
+export const SWEEP_METRICS = [
+  { key: 'eventsPerSec', title: 'Throughput', unit: 'events/s', format: fmtCount },
+  { key: 'p99Ms', title: 'Append latency p99', unit: 'ms', format: fmtMs },
+  { key: 'bytesPerEvent', title: 'Storage bytes per event', unit: 'bytes', format: fmtCount },
+  { key: 'cpuUsPerEvent', title: 'CPU per event (servers + load side)', unit: 'µs', format: fmtCount },
+] as const;
+export type SweepMetricKey = (typeof SWEEP_METRICS)[number]['key'];
+
+export interface SweepView {
+  parameter: string;
+  values: number[];
+  points: { value: number; stores: Record<string, Partial<Record<SweepMetricKey, number | null>>>; exitCode: number; dir: string | null }[];
+}
+
+/** The `sweep` block (`bench --sweep`), loosely read: null for any other result. */
+export function sweepOf(result: RenderableResult): SweepView | null {
+  const sw = (result as Record<string, unknown>).sweep as SweepView | null | undefined;
+  return sw && typeof sw === 'object' && Array.isArray(sw.points) ? sw : null;
+}
+
+/** The stores of a sweep in the order they first appear. */
+export function sweepStores(sweep: SweepView): string[] {
+  return [...new Set(sweep.points.flatMap((p) => Object.keys(p.stores)))];
+}
+
+/** One table per metric: a row per value of the swept parameter, a column per store (medians over the runs). */
+export function sweepTables(result: RenderableResult): Table[] {
+  const sweep = sweepOf(result);
+  if (!sweep) return [];
+  const stores = sweepStores(sweep);
+  return SWEEP_METRICS.map((m) => ({
+    title: `Sweep over ${sweep.parameter}: ${m.title} (${m.unit})`,
+    header: [sweep.parameter, ...stores],
+    rows: sweep.points.map((p) => [fmtCount(p.value), ...stores.map((st) => orNa(p.stores[st]?.[m.key], m.format))]),
+  }));
+}
+
+/** All tables of a result as Markdown sections: summary.md shows exactly the tables of report.html. */
 export function renderTablesMarkdown(result: RenderableResult): string {
-  return [sideBySideTable(result), runsTable(result), efficiencyTable(result), capabilityTable(result), environmentTable(result)]
+  return [sideBySideTable(result), runsTable(result), efficiencyTable(result), ...sweepTables(result), capabilityTable(result), ...maxSearchTables(result), environmentTable(result)]
     .filter((t): t is Table => t !== null)
     .map((t) => `## ${t.title}\n\n${markdownTable(t)}\n${t.note ? `\n${t.note}\n` : ''}`)
     .join('\n');

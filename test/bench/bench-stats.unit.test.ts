@@ -174,6 +174,8 @@ describe('latency at a stated fraction of the max', () => {
     const found = { ...round('postgres', 1, { eps: 1, p50: 1, p99: 1, cpu: 1 }), maxSearch: { slo: 'p99<50ms', sustainableRate: 1000, limitFound: true, hint: null, steps: [] } };
     const follow = latencyAtRounds(round0!, found, [0.5, 0.9]);
     expect(follow.map((r) => r.latencyAt)).toEqual([{ fraction: 0.5, rate: 500 }, { fraction: 0.9, rate: 900 }]);
+    // Each follow-up writes into a namespace of its own (a seed-determined workload would resend duplicates).
+    expect(new Set([round0!.namespace, ...follow.map((r) => r.namespace)]).size).toBe(3);
     expect(latencyAtRounds({ ...round0!, baselineOf: 'postgres' }, found, [0.5])).toEqual([]);
     expect(latencyAtRounds(follow[0]!, found, [0.5])).toEqual([]);
     expect(latencyAtRounds(round0!, { ...found, maxSearch: { ...found.maxSearch, sustainableRate: null } }, [0.5])).toEqual([]);

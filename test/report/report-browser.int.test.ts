@@ -117,6 +117,20 @@ describe('report.html in headless Chromium', () => {
     }
   });
 
+  it('draws a sweep\'s charts (one per metric, x the swept parameter) and end-to-end latency over time', async () => {
+    const { charts, figures, problems, requests, url } = await open('bench-sweep-v3.json', join(dir, 'sweep.png'), { width: 1280, height: 2400 });
+    expect(problems).toEqual([]);
+    expect(requests.filter((r) => !r.startsWith('blob:file://'))).toEqual([url]);
+    const ids = charts.map((c) => c.id);
+    expect(ids).toEqual(expect.arrayContaining(['chart-e2e', 'chart-sweep-eventsPerSec', 'chart-sweep-p99Ms', 'chart-sweep-bytesPerEvent', 'chart-sweep-cpuUsPerEvent']));
+    expect(figures).toBe(charts.length);
+    for (const c of charts) {
+      expect(c.series, c.id).toBeGreaterThanOrEqual(2);
+      expect(Math.min(...c.points), c.id).toBeGreaterThan(c.id.startsWith('chart-sweep') ? 1 : 0);
+      expect(c.drawnPixels, c.id).toBeGreaterThan(100);
+    }
+  });
+
   it.each([
     ['bench-ramp-v2.json', 6],
     ['load-max-v1.json', 6],

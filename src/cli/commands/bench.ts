@@ -13,6 +13,7 @@ import { parseLatencyAt } from '../../runners/bench/latency-at.ts';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../../store/index.ts';
 import { withScenario } from '../../runners/bench/scenario-catalog.ts';
 import { addServerOptions, addTopologyOption } from '../server-options.ts';
+import { planSweep, runSweep } from './bench-sweep.ts';
 import { addLoadOptions, checkRunFits, parseLoadOptions, printNotices, runLoadCommand, type LoadCliOptions } from './load.ts';
 
 /** The two real backends the question is about; `memory` (the harness's ceiling) can be added. */
@@ -40,9 +41,10 @@ export function registerBench(program: Command): void {
     .option('--runs <n>', `repeat the whole comparison n times (at most ${MAX_RUNS}) and report median and min-max; a difference inside the spread is marked noise`, '1')
     .option('--no-baseline', 'skip the raw-driver rounds (raw-postgres, raw-jetstream) and with them the efficiency column')
     .option('--latency-at <fractions>', 'with --executor max: after each backend\'s search, fixed-rate rounds at these fractions of the rate found, e.g. 0.5,0.9 (one step duration each)')
+    .option('--sweep <parameter=values>', 'repeat the bench for each value of one parameter and chart how each backend\'s cost grows: streams=1000,100000,1000000 | size=256,1024,16384,65536 (synthetic: --event-size) | writers=1,4,16,64 (closed loop)')
     .option('--durability <profile>', `${DURABILITY_PROFILES.join(' | ')}: matched makes an ack mean the same on both sides as far as the server versions allow (PostgreSQL synchronous_commit=off against nats-server 2.9)`, 'default');
   addLoadOptions(cmd, { duration: '5s', warmup: '1s', rate: '500/s' });
-  addTopologyOption(addServerOptions(cmd)).action(async (typed: LoadCliOptions & { backends?: string; scenario?: string; quick?: boolean; runs: string; baseline: boolean; durability: string; latencyAt?: string }) => {
+  addTopologyOption(addServerOptions(cmd)).action(async (typed: LoadCliOptions & { backends?: string; scenario?: string; quick?: boolean; runs: string; baseline: boolean; durability: string; latencyAt?: string; sweep?: string }) => {
     // Everything that can be refused is refused here, before any server starts or anything is written.
     const { opts, notice } = withScenario(typed, (key) => cmd.getOptionValueSource(key) === 'cli');
     const list = parseBackendList(opts.backends);
@@ -50,22 +52,26 @@ export function registerBench(program: Command): void {
     checkRunFits(list, parsed);
     const bench = { runs: parseRuns(opts.runs), baseline: opts.baseline, durability: parseDurability(opts.durability), latencyAt: parseLatencyAt(opts.latencyAt) };
     if (bench.latencyAt.length > 0 && parsed.scenario.executor !== 'max') throw new ConfigError(`--latency-at follows a max search (--executor max); this run's executor is ${parsed.scenario.executor}, whose latency is already at a stated load`);
+    const sweep = opts.sweep !== undefined ? planSweep(opts.sweep, opts, (key) => cmd.getOptionValueSource(key) === 'cli', list, bench, { rate: '500/s' }) : null;
     // Default output outside the repository, so running a bench never dirties a checkout; created only
     // now that the input is valid, and removed again if the run writes nothing into it.
     const out = opts.out !== undefined ? prepareOutDir(opts.out) : makeTempOutDir(`eventbench-bench-${new Date().toISOString().replace(/[:.]/g, '-')}-`);
     if (notice) process.stderr.write(`eventbench: ${notice}\n`);
     printNotices(parsed);
-    const { exitCode } = await runLoadCommand({
-      command: 'bench',
+    const common = {
+      command: 'bench' as const,
       backends: list,
-      parsed,
       bench,
       serverOptions: opts,
       metricsHost: opts.metricsHost,
-      out,
       ...(opts.json ? { json: true } : {}),
       ...(notice ? { notes: [notice] } : {}),
-    });
+    };
+    if (sweep) {
+      process.exitCode = await runSweep(sweep, common, out);
+      return;
+    }
+    const { exitCode } = await runLoadCommand({ ...common, parsed, out });
     process.exitCode = exitCode;
   });
 }

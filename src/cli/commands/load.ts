@@ -6,6 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../../core/event-store.ts';
 import type { Environment } from '../../core/environment.ts';
@@ -13,6 +14,7 @@ import { captureEnvironment } from '../../infra/environment.ts';
 import type { BackendResult, LoadResult } from '../../report/load-result.ts';
 import { assembleLoadResult, failedBackendResult, thresholdValues } from '../../report/result-assembly.ts';
 import { formatTerminalSummary } from '../../report/load-summary.ts';
+import { verdictLine } from '../../report/verdict.ts';
 import { prepareOutDir, type OutDir } from '../../report/out-dir.ts';
 import { writeLoadResult } from '../../report/write-result.ts';
 import { executorFromFlags, executors } from '../../runners/load/executors/index.ts';
@@ -23,6 +25,8 @@ import { planPregeneration } from '../../runners/load/load-side.ts';
 import { checkReplay, REPLAY_KINDS, type ReplayKind } from '../../runners/bench/catch-up.ts';
 import { fmtCount } from '../../report/format.ts';
 import { parseDuration, parsePositiveInt } from '../../runners/load/parse.ts';
+import { assertStartAtFits, generatorRunId, parseGeneratorId, parseStartAt } from '../../runners/load/start-at.ts';
+import { LATE_SEND_MS } from '../../runners/load/recorder.ts';
 import { assertScenarioFitsBackend, EXECUTORS, runLoad, type LoadScenario } from '../../runners/load/run.ts';
 import { assertPipelineWorkload } from '../../runners/load/pipeline.ts';
 import { evaluateThresholds, parseThreshold, type Threshold } from '../../runners/load/thresholds.ts';
@@ -32,6 +36,7 @@ import { durabilitySettings, type DurabilityProfile } from '../../runners/bench/
 import { planRounds, type BenchRound } from '../../runners/bench/rounds.ts';
 import { latencyAtRounds, latencyAtScenario } from '../../runners/bench/latency-at.ts';
 import { isWorkloadName, WORKLOAD_NAMES } from '../../workloads/index.ts';
+import { MAX_BATCH, MAX_EVENT_BYTES, MIN_EVENT_BYTES } from '../../workloads/synthetic.ts';
 import { EXIT } from '../exit-codes.ts';
 import { addServerOptions, addTopologyOption, openServers, type ServerCliOptions } from '../server-options.ts';
 import { topologyStoreSettings } from '../../infra/topology.ts';
@@ -69,6 +74,10 @@ export interface LoadCliOptions extends ServerCliOptions {
   pregenerate?: boolean;
   replay?: string;
   processors?: boolean;
+  batch?: string;
+  eventSize?: string;
+  startAt?: string;
+  generatorId?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -87,6 +96,8 @@ export function addLoadOptions(cmd: Command, defaults: { duration: string; warmu
     .option('--max-in-flight <n>', 'appends outstanding at most; a due append beyond it is dropped and counted (k6: dropped iterations)', '1000')
     .option('--workers <n>', `load generator worker threads (at most ${MAX_WORKERS}, and ${MAX_WORKERS_PER_CORE} per core), each with its own store connection and rate/N`, '1')
     .option('--streams <n>', 'streams the workload spreads appends over (where it has a choice)', '1000')
+    .option('--event-size <bytes>', `synthetic workload: bytes of each event's data (${MIN_EVENT_BYTES}-${fmtCount(MAX_EVENT_BYTES)}, default ~1,024), padded with random text; what --sweep size varies`)
+    .option('--batch <n>', `synthetic workload: events per append (1-${MAX_BATCH}, default 1), one stream's next n versions in one call; --rate counts appends`)
     .option('--seed <n>', 'workload seed: same seed, same events', '1')
     .option('--slo <objective>', `max: the latency objective the highest rate must meet (default ${DEFAULT_SLO})`)
     .option('--step-duration <time>', `max: length of one rate step (default ${DEFAULT_STEP_DURATION})`)
@@ -168,6 +179,8 @@ export function parseLoadOptions(opts: LoadCliOptions, defaults: { rate: string 
     consumer: opts.consumer,
     metrics: opts.metrics,
     ...(opts.processors ? { processors: true } : {}),
+    ...(opts.batch !== undefined ? { batch: parseBatch(opts.batch, opts.workload) } : {}),
+    ...(opts.eventSize !== undefined ? { eventBytes: parseEventSize(opts.eventSize, opts.workload) } : {}),
     ...chosen.fields,
   };
   executors[scenario.executor].validate(scenario);
@@ -178,6 +191,20 @@ export function parseLoadOptions(opts: LoadCliOptions, defaults: { rate: string 
   const notices = [...chosen.notices];
   if (workers > cores) notices.push(`--workers ${workers} on ${cores} cores: the workers share the cores with each other (and local servers); fewer workers may reach a higher rate`);
   return { scenario, thresholds, namespace, metricsPort, observability, notices, pregenerate: opts.pregenerate === true, replay: opts.replay as ReplayKind | undefined };
+}
+
+/** `--batch n`: the synthetic workload's events per append; other workloads decide their own appends. */
+function parseBatch(text: string, workload: string): number {
+  if (workload !== 'synthetic') throw new ConfigError(`--batch sets the synthetic workload's events per append; ${workload} decides its own (use --workload synthetic or drop --batch)`);
+  return parsePositiveInt(text, '--batch', MAX_BATCH);
+}
+
+/** `--event-size bytes`: the synthetic workload's data size; other workloads' events have their domain's sizes. */
+function parseEventSize(text: string, workload: string): number {
+  if (workload !== 'synthetic') throw new ConfigError(`--event-size sets the synthetic workload's event size; ${workload}'s events have the sizes of their domain (use --workload synthetic or drop --event-size)`);
+  const bytes = parsePositiveInt(text, '--event-size', MAX_EVENT_BYTES);
+  if (bytes < MIN_EVENT_BYTES) throw new ConfigError(`--event-size ${bytes}: at least ${MIN_EVENT_BYTES} bytes (the event's own fields take about 60)`);
+  return bytes;
 }
 
 export function parseBackend(name: string | undefined): BackendName {
@@ -270,11 +297,12 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
   let failed = false;
   // `load`: one round per backend. `bench`: per run, each backend then its raw-driver baseline.
   const rounds: BenchRound[] = input.bench
-    ? planRounds(input.backends, input.bench, parsed.scenario.runId)
-    : input.backends.map((b) => ({ run: 1, store: b, baselineOf: null, runId: parsed.scenario.runId }));
+    ? planRounds(input.backends, input.bench, parsed.scenario.runId, parsed.namespace)
+    : input.backends.map((b) => ({ run: 1, store: b, baselineOf: null, runId: parsed.scenario.runId, namespace: parsed.namespace }));
   const profile = input.bench?.durability ?? 'default';
-  const optionsFor = (store: StoreName) => ({
-    namespace: parsed.namespace,
+  // A bench round has a namespace of its own (rounds.ts); settings are read in the run's base namespace.
+  const optionsFor = (store: StoreName, namespace = parsed.namespace) => ({
+    namespace,
     ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}),
     ...(servers.natsUrl ? { natsUrl: servers.natsUrl } : {}),
     settings: { ...topologyStoreSettings(servers.topology, storeModule(store)), ...durabilitySettings(profile, store, environment) },
@@ -297,7 +325,7 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
         const result = await runLoad({
           scenario: latencyAtScenario(parsed.scenario, round),
           backend,
-          backendOptions: optionsFor(backend),
+          backendOptions: optionsFor(backend, round.namespace),
           serverProcesses,
           signal: abort.signal,
           onProgress: (p) => progress.update(p),
@@ -338,7 +366,7 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
         load: describeLoad(parsed.scenario),
         profile,
         environment,
-        sessions: await readSessionSettings([...new Set(rounds.map((r) => r.store))], optionsFor),
+        sessions: await readSessionSettings([...new Set(rounds.map((r) => r.store))], (s) => optionsFor(s)),
       })
     : undefined;
   const result = assembleLoadResult({
@@ -354,6 +382,21 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
     ...(bench ? { bench } : {}),
   });
   result.notes.push(...(input.notes ?? []));
+  if (parsed.scenario.eventBytes !== undefined) result.notes.push(`--event-size ${parsed.scenario.eventBytes}: each event's data was padded to about ${fmtCount(parsed.scenario.eventBytes)} bytes of JSON`);
+  if (parsed.scenario.batch !== undefined) result.notes.push(`--batch ${parsed.scenario.batch}: each append carried ${parsed.scenario.batch} events of one stream; rates and writers count appends, events/s counts events`);
+  const { startAtMs, generatorId } = parsed.scenario;
+  if (startAtMs !== undefined || generatorId !== undefined) {
+    const start = results[0]?.start;
+    result.generator = {
+      id: generatorId ?? null,
+      startAt: startAtMs !== undefined ? new Date(startAtMs).toISOString() : null,
+      startOffsetMs: start?.firstSendLateMs ?? null,
+    };
+    const late = start?.firstSendLateMs ?? 0;
+    if (startAtMs !== undefined && late > LATE_SEND_MS) {
+      result.notes.push(`--start-at: the first append left ${late} ms after it was due (this generator was not ready at the instant and caught up in a burst); give an instant further ahead`);
+    }
+  }
 
   if (input.out) {
     const paths = writeLoadResult(input.out.path, result);
@@ -361,6 +404,10 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
     process.stderr.write(`eventbench: wrote ${paths.json}, ${paths.summary} and ${paths.html}\n`);
   }
   process.stdout.write(input.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatTerminalSummary(result)}\n`);
+  // A bench ends with its answer (src/report/verdict.ts) and where the report is.
+  if (input.command === 'bench' && !input.json) {
+    process.stdout.write(`\n${verdictLine(result)}\n${input.out ? `report: ${join(input.out.path, 'report.html')}\n` : ''}`);
+  }
   const exitCode = interrupted ? EXIT.interrupted : !result.thresholdsPassed ? EXIT.thresholds : failed ? EXIT.failure : EXIT.ok;
   if (exitCode === EXIT.thresholds) {
     const broken = results.flatMap((r) => r.thresholds.filter((t) => !t.passed).map((t) => `${input.backends.length > 1 ? `${r.backend}: ` : ''}${t.description}`));
@@ -377,16 +424,38 @@ export function describeLoad(scenario: LoadScenario): string {
   return `${fmtCount(scenario.rate ?? 0)}/s`;
 }
 
+/** `--start-at` and `--generator-id` (runners/load/start-at.ts): checked before any server starts. */
+function applyGeneratorOptions(parsed: ParsedLoad, opts: LoadCliOptions): void {
+  if (opts.generatorId !== undefined) {
+    const id = parseGeneratorId(opts.generatorId);
+    parsed.scenario.generatorId = id;
+    parsed.scenario.runId = generatorRunId(parsed.scenario.runId, id);
+    // A consumer reads the whole category, every generator's events: one is the run's consumer, N would
+    // count each event N times (docs/multi-generator.md).
+    if (id > 0 && parsed.scenario.consumer) {
+      parsed.scenario.consumer = false;
+      parsed.notices.push(`--generator-id ${id}: the run's consumer runs on generator 0 only (it reads every generator's events); this generator runs none`);
+    }
+  }
+  if (opts.startAt !== undefined) {
+    assertStartAtFits(parsed.scenario.executor);
+    parsed.scenario.startAtMs = parseStartAt(opts.startAt, Date.now());
+  }
+}
+
 export function registerLoad(program: Command): void {
   const cmd = program
     .command('load')
     .description('load-test one backend: open-loop arrival rate (no coordinated omission), ramp, closed loop or max-rate search; thresholds exit 99')
-    .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')}`);
+    .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')}`)
+    .option('--start-at <time>', 'begin the schedule (warm-up included) at this instant, an ISO time with a zone or +10s: N generators given the same instant form one open-loop schedule (--rate is per generator; eventbench merge adds their results)')
+    .option('--generator-id <n>', 'this generator\'s index among many (0, 1, ...; e.g. a Kubernetes Job\'s completion index): keeps its streams and event ids apart from the others\'');
   addLoadOptions(cmd, { duration: '60s', warmup: '0s' });
   addTopologyOption(addServerOptions(cmd)).action(async (opts: LoadCliOptions) => {
     // Everything that can be refused is refused here, before any server starts or anything is written.
     const backend = parseBackend(opts.backend);
     const parsed = parseLoadOptions(opts, { rate: '100/s' });
+    applyGeneratorOptions(parsed, opts);
     checkRunFits([backend], parsed);
     const out = opts.out !== undefined ? prepareOutDir(opts.out) : undefined;
     printNotices(parsed);

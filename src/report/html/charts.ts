@@ -6,7 +6,7 @@
  */
 import { decodeHistogram, encodeHistogram, mergeEncoded } from '../histogram.ts';
 import type { RenderableBackend, RenderableResult } from '../result-file.ts';
-import { runCount, runOf, storesOf } from '../tables.ts';
+import { runCount, runOf, storesOf, sweepOf, sweepStores, SWEEP_METRICS } from '../tables.ts';
 
 export interface SeriesSpec {
   label: string;
@@ -23,6 +23,8 @@ export interface ChartSpec {
   yLabel: string;
   /** x = 1/(1-p) on a log axis, labelled as percentiles. */
   percentileAxis?: boolean;
+  /** A sweep's chart: x is the swept parameter (log axis when its values span a factor of 10 or more). */
+  sweep?: { logX: boolean };
   x: number[];
   series: SeriesSpec[];
 }
@@ -211,5 +213,33 @@ export function buildCharts(result: RenderableResult): Charts {
     },
     'no latency was recorded',
   );
+  return { charts, omitted };
+}
+
+/**
+ * A sweep's charts (`bench --sweep`), one per metric: x is the swept parameter, one line per store
+ * (a raw-driver baseline dashed), so how each backend's cost grows with it reads off one picture.
+ */
+export function buildSweepCharts(result: RenderableResult): Charts {
+  const sweep = sweepOf(result);
+  if (!sweep) return { charts: [], omitted: [] };
+  const stores = sweepStores(sweep);
+  const colors = backendColors(stores);
+  const points = [...sweep.points].sort((a, b) => a.value - b.value);
+  const xs = points.map((p) => p.value);
+  const logX = xs.length > 1 && xs[0]! > 0 && xs.at(-1)! / xs[0]! >= 10;
+  const charts: ChartSpec[] = [];
+  const omitted: string[] = [];
+  for (const m of SWEEP_METRICS) {
+    const series = stores.map((st) => ({
+      label: st,
+      color: colors[st]!,
+      ...(st.startsWith('raw-') ? { dash: true } : {}),
+      values: points.map((p) => round(p.stores[st]?.[m.key] ?? null)),
+    }));
+    const spec: ChartSpec = { id: `chart-sweep-${m.key}`, title: `${m.title} by ${sweep.parameter}`, xLabel: sweep.parameter, yLabel: m.unit, sweep: { logX }, x: xs, series };
+    if (hasData(series)) charts.push(spec);
+    else omitted.push(`${spec.title}: not measured at any point`);
+  }
   return { charts, omitted };
 }

@@ -24,25 +24,27 @@
     if (!el) return;
     var xSeries = spec.percentileAxis
       ? { label: 'p', value: function (u, v) { return percentileLabel(v); } }
-      : { label: 's', value: function (u, v) { return v == null ? '-' : String(v); } };
+      : { label: spec.sweep ? spec.xLabel : 's', value: function (u, v) { return v == null ? '-' : String(v); } };
     var opts = {
       title: spec.title,
       width: width(el),
       height: 280,
-      scales: { x: spec.percentileAxis ? { time: false, distr: 3, log: 10 } : { time: false } },
+      scales: { x: spec.percentileAxis || (spec.sweep && spec.sweep.logX) ? { time: false, distr: 3, log: 10 } : { time: false } },
       series: [xSeries].concat(spec.series.map(function (s) {
         return {
           label: s.label,
           stroke: s.color,
           width: 2,
           dash: s.dash ? [6, 4] : undefined,
-          points: { show: false },
+          points: { show: !!spec.sweep },
           value: function (u, v) { return v == null ? '-' : Number(v.toPrecision(4)).toLocaleString('en-US'); }
         };
       })),
       axes: [
         spec.percentileAxis
           ? { label: spec.xLabel, values: function (u, splits) { return splits.map(percentileLabel); } }
+          : spec.sweep
+          ? { label: spec.xLabel }
           : { label: spec.xLabel, incrs: [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400] },
         { label: spec.yLabel, size: 60 }
       ],

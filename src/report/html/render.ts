@@ -7,9 +7,9 @@
  * describes the page.
  */
 import type { RenderableResult } from '../result-file.ts';
-import { capabilityTable, efficiencyTable, environmentTable, runsTable, sideBySideTable, storesOf } from '../tables.ts';
+import { capabilityTable, efficiencyTable, environmentTable, runsTable, sideBySideTable, storesOf, sweepOf, sweepTables } from '../tables.ts';
 import { htmlPage } from './page.ts';
-import { backendColors, buildCharts } from './charts.ts';
+import { backendColors, buildCharts, buildSweepCharts, type Charts } from './charts.ts';
 import { costBars, esc, extraBlocks, maxSearchTables, summaryCards, tableHtml } from './sections.ts';
 
 export interface RenderOptions {
@@ -32,14 +32,34 @@ function sideBySide(result: RenderableResult): string {
   ].join('\n');
 }
 
+/** `bench --sweep`: a chart and a table per metric, x the swept parameter (docs/reports.md). */
+function sweepSection(result: RenderableResult, sweepCharts: Charts): string {
+  const sweep = sweepOf(result);
+  if (!sweep) return '';
+  const figures = sweepCharts.charts.map((c) => `<figure class="chart" id="${esc(c.id)}" data-chart="${esc(c.id)}"></figure>`).join('\n');
+  const tables = sweepTables(result).map((t) => `<h3>${esc(t.title)}</h3>${tableHtml(t, 'numbers')}`).join('\n');
+  return `<section id="sweep">
+<h2>Sweep over ${esc(sweep.parameter)}: ${esc(sweep.values.join(', '))}</h2>
+<p class="note">One bench per value, each with its own run id and namespace (and its own managed servers unless servers were given); medians over the runs. The sections below show the last point (${esc(sweep.parameter)}=${esc(String(sweep.points.at(-1)?.value ?? ''))}).</p>
+<div class="chart-grid">
+${figures}
+</div>
+${sweepCharts.omitted.length ? `<ul class="omitted">${sweepCharts.omitted.map((o) => `<li>${esc(o)}</li>`).join('')}</ul>` : ''}
+${tables}
+</section>`;
+}
+
 export function renderHtmlReport(result: RenderableResult, options: RenderOptions = {}): string {
-  const { charts, omitted } = buildCharts(result);
+  const over = buildCharts(result);
+  const sweepCharts = buildSweepCharts(result);
+  const charts = [...over.charts, ...sweepCharts.charts];
+  const omitted = over.omitted;
   const colors = backendColors(storesOf(result).map((st) => st.name));
   const title = `eventbench ${result.scenario.command}: ${storesOf(result).map((st) => st.name).join(' vs ')}`;
   const s = result.scenario;
   const subtitle = `${s.workload} workload, ${s.executor} executor, ${s.durationMs / 1000}s measured after ${s.warmupMs / 1000}s warm-up, seed ${s.seed}; ${result.createdAt}`;
   const chartDivs = charts
-    .filter((c) => !c.percentileAxis)
+    .filter((c) => !c.percentileAxis && !c.sweep)
     .map((c) => `<figure class="chart" id="${esc(c.id)}" data-chart="${esc(c.id)}"></figure>`)
     .join('\n');
   const percentile = charts.find((c) => c.percentileAxis);
@@ -57,6 +77,7 @@ export function renderHtmlReport(result: RenderableResult, options: RenderOption
     body: `<section id="summary">
 ${summaryCards(result)}
 </section>
+${sweepSection(result, sweepCharts)}
 <section id="table">
 <h2>Side by side</h2>
 ${sideBySide(result)}

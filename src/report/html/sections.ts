@@ -6,7 +6,7 @@
  */
 import { fmtCount, formatRate } from '../format.ts';
 import type { RenderableBackend, RenderableResult } from '../result-file.ts';
-import { baselineOf, benchBlock, clientBound, cpuPerEvent, entryLabel, fmtMs, medianOf, runCount, runOf, storesOf, type Table } from '../tables.ts';
+import { baselineOf, benchBlock, clientBound, cpuPerEvent, entryLabel, fmtMs, maxSearchTables as maxSearchTableData, medianOf, runCount, runOf, storesOf, type Table } from '../tables.ts';
 
 export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -138,21 +138,9 @@ export function extraBlocks(result: RenderableResult): string {
     .join('\n');
 }
 
-/** The max search's steps, when the executor was `max`. */
+/** The max search's steps, when the executor was `max` (tables.ts builds them for summary.md too). */
 export function maxSearchTables(result: RenderableResult): string {
-  return result.backends
-    .filter((b) => b.maxSearch)
-    .map((b) => {
-      const m = b.maxSearch!;
-      return tableHtml(
-        {
-          title: `${entryLabel(result, b)} max search`,
-          header: [`${entryLabel(result, b)} step`, 'target/s', 'achieved/s', 'p50 ms', 'p99 ms', 'errors', 'dropped', 'in flight', 'lag', 'verdict'],
-          rows: m.steps.map((s) => [String(s.step), fmtCount(s.targetRate), fmtCount(s.achievedRate), fmtMs(s.p50), fmtMs(s.p99), fmtCount(s.errors), fmtCount(s.dropped), fmtCount(s.unfinished), s.lag === null ? 'n/a' : fmtCount(s.lag), s.reason]),
-          note: m.hint ?? undefined,
-        },
-        'steps',
-      );
-    })
+  return maxSearchTableData(result)
+    .map((t) => tableHtml(t, 'steps'))
     .join('\n');
 }

@@ -27,7 +27,10 @@ export function parseLatencyAt(text: string | undefined): number[] {
 export function latencyAtRounds(round: BenchRound, result: BackendResult, fractions: number[]): BenchRound[] {
   const rate = result.maxSearch?.sustainableRate;
   if (round.baselineOf !== null || round.latencyAt || !rate || result.error !== null) return [];
-  return fractions.map((fraction, i) => ({ ...round, runId: `${round.runId}${i}`, latencyAt: { fraction, rate: Math.max(1, Math.round(rate * fraction)) } }));
+  // A namespace of its own, as every round has (rounds.ts): a workload whose stream names and event ids
+  // come from the seed alone (debt cases) would otherwise resend the max round's events, which both stores
+  // acknowledge as duplicates without storing them (nothing new for the consumer or the processors).
+  return fractions.map((fraction, i) => ({ ...round, runId: `${round.runId}${i}`, namespace: `${round.namespace}l${i}`, latencyAt: { fraction, rate: Math.max(1, Math.round(rate * fraction)) } }));
 }
 
 /** The fixed-rate scenario of a follow-up: constant at its rate for one step of the search. */

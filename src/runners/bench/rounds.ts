@@ -2,10 +2,12 @@
  * The rounds of one `eventbench bench`: per run, each backend and then its raw-driver baseline
  * (postgres, raw-postgres, jetstream, raw-jetstream, ... again for the next run), so drift on a shared
  * machine falls on adapter and raw alike and every ratio comes from one invocation. Each round gets its
- * own run id (stream names and event ids), all in the one namespace: a baseline writes into the tables /
- * streams its adapter's round created.
+ * own run id (stream names and event ids) and its own namespace (`<namespace>_<run>a<k>`, `_<run>r<k>` for the k-th backend): a
+ * category read back (`--replay`) or a storage count then covers that round's events only, not an earlier
+ * round's too. A baseline round opens its adapter in its own namespace first, whose init creates the
+ * tables / streams the baseline writes into.
  */
-import { ConfigError } from '../../core/event-store.ts';
+import { ConfigError, type EventStore } from '../../core/event-store.ts';
 import { baselineOf, type BackendName, type StoreName } from '../../store/index.ts';
 
 export interface BenchOptions {
@@ -22,6 +24,8 @@ export interface BenchRound {
   /** The adapter a baseline round measures; null for an adapter's own round. */
   baselineOf: BackendName | null;
   runId: string;
+  /** PostgreSQL schema / JetStream stream prefix of this round alone. */
+  namespace: string;
   /** A follow-up of a max round at a fraction of the rate it found (latency-at.ts). */
   latencyAt?: { fraction: number; rate: number };
 }
@@ -36,16 +40,31 @@ export function parseRuns(text: string | undefined): number {
   return n;
 }
 
-export function planRounds(backends: BackendName[], options: BenchOptions, runId: string): BenchRound[] {
+export function planRounds(backends: BackendName[], options: BenchOptions, runId: string, namespace = 'eventbench'): BenchRound[] {
   const rounds: BenchRound[] = [];
-  // Run ids are at most 24 characters (--run-id); the suffix keeps rounds apart.
+  // Run ids are at most 24 characters (--run-id); the suffix keeps rounds apart. Namespaces are at most
+  // 41 (--namespace) + 6 (`_20a12`): within PostgreSQL's 63-character identifiers and JetStream's names.
   const base = runId.slice(0, 19);
   for (let run = 1; run <= options.runs; run++) {
-    for (const backend of backends) {
-      rounds.push({ run, store: backend, baselineOf: null, runId: `${base}_${run}a` });
+    for (const [k, backend] of backends.entries()) {
+      // The backend's index too: hybrid writes into the same PostgreSQL schema as postgres would.
+      rounds.push({ run, store: backend, baselineOf: null, runId: `${base}_${run}a`, namespace: `${namespace}_${run}a${k}` });
       const raw = options.baseline ? baselineOf(backend) : undefined;
-      if (raw) rounds.push({ run, store: raw, baselineOf: backend, runId: `${base}_${run}r` });
+      if (raw) rounds.push({ run, store: raw, baselineOf: backend, runId: `${base}_${run}r`, namespace: `${namespace}_${run}r${k}` });
     }
   }
   return rounds;
+}
+
+/**
+ * Before a baseline round: has the adapter of the round's namespace create the workload's category where
+ * the baseline writes into it. The JetStream adapter creates a category's stream on first use (an append
+ * or a subscription), and a round of its own namespace has had neither when it runs without a consumer:
+ * a subscription opened and deleted at once creates it, through the contract, before the clock starts.
+ */
+export async function prepareBaselineCategory(adapter: EventStore, category: string, runId: string): Promise<void> {
+  const name = `prepare_${runId}`.slice(0, 64);
+  const subscription = await adapter.subscribe(name, async () => {}, { category, from: 'end', closeTimeoutMs: 1000 });
+  await subscription.close();
+  await adapter.deleteSubscription(name, { category });
 }

@@ -404,9 +404,12 @@ async function pickNode(targets: FaultTargets, role: 'leader' | 'follower'): Pro
   }
 }
 
-/** The stream's leader once one is known (an election may be running: waits up to 5 s), for the history. */
+/**
+ * The stream's leader once one is known (an election may be running, and a restarted node catching up
+ * answers late: on a loaded 2-core machine 5 s was not always enough; waits up to 15 s), for the history.
+ */
 async function leaderName(cluster: NatsClusterHandle, stream: string): Promise<string | null> {
-  const until = Date.now() + 5_000;
+  const until = Date.now() + 15_000;
   for (;;) {
     const leader = (await cluster.streams()).find((s) => s.stream === stream)?.leader;
     if (leader !== undefined) return `n${leader}`;

@@ -1,7 +1,7 @@
 /**
  * The run's consumer: a durable subscription on the workload's category running during the load. It
  * measures end-to-end latency (the append's intended send time, carried in metadata, to the moment the
- * handler runs) and processing duration (the handler validating the event's data), and polls the
+ * handler runs; over the window and per second of it) and processing duration (the handler validating the event's data), and polls the
  * subscription's lag (queue depth) once a second. With --otlp each handled event gets a consumer span in
  * the trace of its append (tracing.ts). The subscription is the run's own (`load_<runId>`): it
  * is deleted when the run stops, so runs leave no checkpoints or durable consumers behind.
@@ -11,10 +11,16 @@ import type { ConsumeMetrics } from '../../core/metrics.ts';
 import type { WorkloadModule } from '../../workloads/workload.ts';
 import type { Clock } from './clock.ts';
 import { INTENDED_AT_KEY } from './executor.ts';
-import { newHistogram, recordMs, type Histogram } from '../../report/histogram.ts';
+import { newHistogram, recordMs, summarize, type Histogram } from '../../report/histogram.ts';
 import { endConsumeSpan, startConsumeSpan } from './tracing.ts';
 
 const LAG_POLL_MS = 1000;
+/**
+ * Seconds whose end-to-end histogram stays open for late deliveries; an older second is summarised to its
+ * p50 / p99 and its histogram freed, so a long run keeps ~64 histograms, not one per second. An event
+ * delivered more than ~64 s after its second counts in the whole window's histogram only.
+ */
+const OPEN_SECONDS = 64;
 
 export class RunConsumer {
   processed = 0;
@@ -26,6 +32,10 @@ export class RunConsumer {
   endToEnd: Histogram = newHistogram();
   processing: Histogram = newHistogram();
   private windowStart = Number.POSITIVE_INFINITY;
+  /** Second 0 of the per-second end-to-end percentiles: the first measured window's start. */
+  private secondsOrigin = Number.NaN;
+  private openSeconds = new Map<number, Histogram>();
+  private closedSeconds = new Map<number, { p50: number; p99: number }>();
   private windowEnd = Number.POSITIVE_INFINITY;
   private subscription: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -55,6 +65,37 @@ export class RunConsumer {
   measureWindow(startMs: number, endMs: number): void {
     this.windowStart = startMs;
     this.windowEnd = endMs;
+    if (Number.isNaN(this.secondsOrigin)) this.secondsOrigin = startMs;
+  }
+
+  /**
+   * End-to-end p50 / p99 (ms) per second of the measured window, by the second each event was intended to
+   * be sent in, keyed by seconds since `measureStart` (the timeline's second 0).
+   */
+  endToEndBySecond(measureStart: number): Map<number, { p50: number; p99: number }> {
+    for (const s of [...this.openSeconds.keys()]) this.closeSecond(s);
+    const shift = Math.round((this.secondsOrigin - measureStart) / 1000);
+    return new Map([...this.closedSeconds].map(([s, v]) => [s + (Number.isNaN(shift) ? 0 : shift), v]));
+  }
+
+  private recordSecond(intended: number, e2e: number): void {
+    const second = Math.floor((intended - this.secondsOrigin) / 1000);
+    if (!(second >= 0) || this.closedSeconds.has(second)) return;
+    let h = this.openSeconds.get(second);
+    if (!h) {
+      h = newHistogram();
+      this.openSeconds.set(second, h);
+      for (const s of this.openSeconds.keys()) if (s <= second - OPEN_SECONDS) this.closeSecond(s);
+    }
+    recordMs(h, e2e);
+  }
+
+  private closeSecond(second: number): void {
+    const h = this.openSeconds.get(second);
+    if (!h) return;
+    const { p50, p99 } = summarize(h);
+    this.closedSeconds.set(second, { p50, p99 });
+    this.openSeconds.delete(second);
   }
 
   /** Starts a fresh end-to-end histogram (each `max` step gets its own). */
@@ -80,6 +121,7 @@ export class RunConsumer {
     else this.failed += 1;
     if (typeof intended === 'number' && intended >= this.windowStart && intended < this.windowEnd) {
       recordMs(this.endToEnd, e2e!);
+      this.recordSecond(intended, e2e!);
       recordMs(this.processing, end - start);
     }
     this.metrics.processed(event.type, status, (end - start) / 1000, e2e === undefined ? undefined : e2e / 1000);

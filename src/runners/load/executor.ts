@@ -77,6 +77,8 @@ export interface LiveStats {
   /** p99 (ms) of the window being recorded now, 0 before the first ack. */
   p99Ms: number;
   window: string;
+  /** The first send of the run: its intended and actual time (epoch ms); null before it (start-at.ts reports it). */
+  firstSend: { intended: number; sent: number } | null;
 }
 
 const BURST_BEFORE_YIELD = 256;
@@ -96,6 +98,7 @@ export class LoadExecutor {
   private dropped = 0;
   private inFlight = 0;
   private current: { name: string; rec: WindowRecorder } | null = null;
+  private firstSend: LiveStats['firstSend'] = null;
 
   constructor(
     private readonly store: EventStore,
@@ -115,6 +118,7 @@ export class LoadExecutor {
       inFlight: this.inFlight,
       p99Ms: rec && rec.latency.totalCount > 0 ? rec.latency.getValueAtPercentile(99) / 1000 : 0,
       window: this.current?.name ?? '',
+      firstSend: this.firstSend,
     };
   }
 
@@ -260,6 +264,7 @@ export class LoadExecutor {
     const traced = startAppendSpan(planned.stream, eventType, events.length);
     for (const e of events) e.metadata = traced ? { ...e.metadata, [INTENDED_AT_KEY]: intended, [TRACEPARENT_KEY]: traced.traceparent } : { ...e.metadata, [INTENDED_AT_KEY]: intended };
     rec.onSend(intended, sentAt);
+    this.firstSend ??= { intended, sent: sentAt };
     this.sent += 1;
     this.inFlight += 1;
     return this.store.appendToStream(planned.stream, events, { expectedVersion: planned.expectedVersion }).then(

@@ -28,6 +28,10 @@ export interface LoadSideConfig {
   workload: WorkloadName;
   seed: number;
   streams?: number;
+  /** Events per append (`--batch`, synthetic workload). */
+  batch?: number;
+  /** Bytes of each event's data (`--event-size`, synthetic workload). */
+  eventBytes?: number;
   runId: string;
   metrics: boolean;
   /** This side's index and the number of sides: seeds and stream names differ per side. */
@@ -66,11 +70,13 @@ export function sideSeed(seed: number, index: number): number {
   return index === 0 ? seed : new Random(seed).fork(`load-side-${index}`).seed;
 }
 
-export function createGenerator(config: Pick<LoadSideConfig, 'workload' | 'seed' | 'runId' | 'streams' | 'index' | 'count'>): ObservingGenerator {
-  const options: WorkloadOptions & { runId: string } = {
+export function createGenerator(config: Pick<LoadSideConfig, 'workload' | 'seed' | 'runId' | 'streams' | 'batch' | 'eventBytes' | 'index' | 'count'>): ObservingGenerator {
+  const options: WorkloadOptions & { runId: string; batch?: number; eventBytes?: number } = {
     seed: sideSeed(config.seed, config.index),
     runId: config.count > 1 ? `${config.runId}w${config.index}` : config.runId,
     ...(config.streams !== undefined ? { streams: config.streams } : {}),
+    ...(config.batch !== undefined ? { batch: config.batch } : {}),
+    ...(config.eventBytes !== undefined ? { eventBytes: config.eventBytes } : {}),
   };
   return workloads[config.workload].create(options);
 }
@@ -121,7 +127,7 @@ export class PregeneratedGenerator implements ObservingGenerator {
 /** How long a scrape waits for a worker's own counters before using its latest periodic copy. */
 const SCRAPE_TIMEOUT_MS = 1000;
 
-const EMPTY_LIVE: LiveStats = { sent: 0, appends: 0, events: 0, errors: 0, dropped: 0, inFlight: 0, p99Ms: 0, window: '' };
+const EMPTY_LIVE: LiveStats = { sent: 0, appends: 0, events: 0, errors: 0, dropped: 0, inFlight: 0, p99Ms: 0, window: '', firstSend: null };
 
 export class LocalLoadSide implements LoadSide {
   private abort = new AbortController();
@@ -353,7 +359,7 @@ export interface PregenerationPlan {
  * takes. Refused (ConfigError, one line with the limit) when the estimate does not fit in memory.
  */
 export function planPregeneration(
-  scenario: Pick<LoadScenario, 'executor' | 'workload' | 'seed' | 'streams' | 'rate' | 'stages' | 'warmupMs' | 'durationMs' | 'workers' | 'runId'>,
+  scenario: Pick<LoadScenario, 'executor' | 'workload' | 'seed' | 'streams' | 'batch' | 'eventBytes' | 'rate' | 'stages' | 'warmupMs' | 'durationMs' | 'workers' | 'runId'>,
 ): PregenerationPlan {
   if (scenario.executor !== 'constant' && scenario.executor !== 'ramp') {
     throw new ConfigError(`--pregenerate needs an arrival schedule with a known number of appends (--executor constant or ramp); --executor ${scenario.executor} sends as many as the backend takes`);
@@ -361,7 +367,7 @@ export function planPregeneration(
   const peak = Math.max(scenario.rate ?? 0, ...(scenario.stages ?? []).map((s) => s.rate));
   const total = Math.ceil((peak * (scenario.warmupMs + scenario.durationMs)) / 1000);
   const perSide = Math.ceil((total * 1.02) / scenario.workers) + 64;
-  const sample = createGenerator({ workload: scenario.workload, seed: scenario.seed, runId: scenario.runId, index: 0, count: 1, ...(scenario.streams !== undefined ? { streams: scenario.streams } : {}) });
+  const sample = createGenerator({ workload: scenario.workload, seed: scenario.seed, runId: scenario.runId, index: 0, count: 1, ...(scenario.streams !== undefined ? { streams: scenario.streams } : {}), ...(scenario.batch !== undefined ? { batch: scenario.batch } : {}), ...(scenario.eventBytes !== undefined ? { eventBytes: scenario.eventBytes } : {}) });
   let bytes = 0;
   for (let i = 0; i < SIZE_SAMPLE; i++) for (const e of sample.next().events) bytes += JSON.stringify(e.data).length + (e.metadata ? JSON.stringify(e.metadata).length : 0);
   const perAppend = bytes / SIZE_SAMPLE;

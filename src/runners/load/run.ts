@@ -20,12 +20,14 @@ import { assertPipelineWorkload, CasePipeline } from './pipeline.ts';
 import type { PhaseResult } from './executor.ts';
 import { START_DELAY_MS, type ExecutorContext } from './executors/executor-module.ts';
 import { executors } from './executors/index.ts';
-import { decodeHistogram } from '../../report/histogram.ts';
+import { decodeHistogram, encodeHistogram } from '../../report/histogram.ts';
+import { generatorSeed } from './start-at.ts';
 import { LocalLoadSide, planPregeneration, WorkerLoadSide, type LoadSide, type LoadSideConfig } from './load-side.ts';
 import { LATE_SEND_MS, totalErrors } from './recorder.ts';
 import { busiestPhase, judgeClientBound, ResourceSampler } from './resources.ts';
 import { checkReplay, measureCatchUp, type ReplayKind } from '../bench/catch-up.ts';
 import { measureProjectionRebuild } from '../bench/projection-rebuild.ts';
+import { prepareBaselineCategory } from '../bench/rounds.ts';
 import type { LoadScenario } from './scenario.ts';
 import { rateAt, totalDurationMs, type Segment } from './schedule.ts';
 
@@ -98,6 +100,16 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
     throw err;
   }
   const adapterStore = companion ?? store;
+  // Without a consumer nothing of the adapter's has touched the round's namespace yet (rounds.ts).
+  if (companion && !scenario.consumer && !scenario.processors) {
+    try {
+      await prepareBaselineCategory(companion, workload.category, scenario.runId);
+    } catch (err) {
+      await closeQuietly(store);
+      await closeQuietly(companion);
+      throw err;
+    }
+  }
   const mainMetrics: RunMetrics | null = scenario.metrics ? createRunMetrics(backend) : null;
   const consumeMetrics: ConsumeMetrics = mainMetrics ?? createNoopMetrics();
   const sides: LoadSide[] = [];
@@ -112,10 +124,13 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
       backend,
       backendOptions: options.backendOptions,
       workload: scenario.workload,
-      seed: scenario.seed,
+      // `--generator-id`: each generator draws from its own fork of the seed (start-at.ts).
+      seed: generatorSeed(scenario.seed, scenario.generatorId),
       runId: scenario.runId,
       metrics: scenario.metrics,
       ...(scenario.streams !== undefined ? { streams: scenario.streams } : {}),
+      ...(scenario.batch !== undefined ? { batch: scenario.batch } : {}),
+      ...(scenario.eventBytes !== undefined ? { eventBytes: scenario.eventBytes } : {}),
       ...(pregeneration ? { pregenerate: pregeneration.perSide } : {}),
     };
     if (scenario.workers === 1) {
@@ -227,7 +242,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
     const scheduleEnd = clock.now();
     pipeline?.closeWindow(scheduleEnd);
     // One drain timeout for the whole run: what the sides used of it waiting for appends in flight is not the consumer's.
-    const drainUntil = executorStart + START_DELAY_MS + scenario.warmupMs + scenario.durationMs + scenario.drainTimeoutMs;
+    const drainUntil = Math.max(executorStart + START_DELAY_MS, scenario.startAtMs ?? 0) + scenario.warmupMs + scenario.durationMs + scenario.drainTimeoutMs;
     const interrupted = signal.aborted;
     const measuredMs = Math.max(0, Math.min(outcome.windowMs, scheduleEnd - outcome.measureStart));
     live.phase = 'draining consumer';
@@ -269,6 +284,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
       wholeRun,
       lateThresholdMs: LATE_SEND_MS,
       lagSamples,
+      ...(consumer ? { endToEndBySecond: consumer.endToEndBySecond(outcome.measureStart) } : {}),
       consumer: consumer
         ? {
             processed: consumer.processed,
@@ -284,6 +300,14 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
       resources,
       maxSearch: outcome.maxSearch,
     });
+    // The histograms `eventbench merge` adds exactly (the latency and end-to-end ones are in `result` already).
+    result.histograms = {
+      ...result.histograms,
+      serviceTime: outcome.measured.serviceTime,
+      sendDelay: outcome.measured.sendDelay,
+      processing: consumer ? encodeHistogram(e2e ? decodeHistogram(e2e.processing) : consumer.processing) : null,
+    };
+    result.start = scheduleStart(sides, outcome.measureStart, scenario.warmupMs);
     return { ...result, clientBound: loadSideVerdict(scenario, sides, result), pregenerated: pregeneratedTotals(sides), replay, pipeline: pipeline ? pipeline.result(wholeRun.appends, pipelineCaughtUp) : null };
   } finally {
     signal.removeEventListener('abort', onAbort);
@@ -313,6 +337,17 @@ function loadSideVerdict(scenario: LoadScenario, sides: LoadSide[], result: Back
     sendDelayP99Ms: result.sendDelay.p99,
     lateThresholdMs: LATE_SEND_MS,
   });
+}
+
+/** When the schedule began and the first append left (epoch ms): what `--start-at` generators are aligned by. */
+function scheduleStart(sides: LoadSide[], measureStartMs: number, warmupMs: number): NonNullable<BackendResult['start']> {
+  const first = sides.map((s) => s.live().firstSend).filter((f) => f !== null).sort((a, b) => a.sent - b.sent)[0];
+  return {
+    scheduleStartMs: measureStartMs - warmupMs,
+    measureStartMs,
+    firstSendMs: first ? first.sent : null,
+    firstSendLateMs: first ? Math.round((first.sent - first.intended) * 1000) / 1000 : null,
+  };
 }
 
 /** What the sides built before the clock started, added up; null when nothing was pregenerated. */

@@ -22,4 +22,12 @@ export interface LoadScenario extends ScenarioInput {
    * processors, src/runners/load/pipeline.ts); refused for a workload without processors.
    */
   processors?: boolean;
+  /** `--batch`: events per append (synthetic workload; src/workloads/synthetic.ts). Absent: 1. */
+  batch?: number;
+  /** `--event-size`: bytes of each event's data (synthetic workload, padded; src/workloads/synthetic.ts). Absent: ~1 KB. */
+  eventBytes?: number;
+  /** `--start-at`: epoch ms the schedule (warm-up included) begins at, shared by every generator (start-at.ts). */
+  startAtMs?: number;
+  /** `--generator-id`: this generator's index among many; its seed is forked from `seed` (start-at.ts). */
+  generatorId?: number;
 }

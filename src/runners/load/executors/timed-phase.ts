@@ -19,11 +19,14 @@ export async function runTimedPhase(
   spec: (startAt: number, side: number) => PhaseSpec,
 ): Promise<ExecutorOutcome> {
   const { scenario, clock } = ctx;
-  const startAt = clock.now() + START_DELAY_MS;
+  // `--start-at`: every generator begins at the same wall-clock instant (start-at.ts).
+  const startAt = scenario.startAtMs ?? clock.now() + START_DELAY_MS;
   const measureStart = startAt + scenario.warmupMs;
   ctx.consumer?.measureWindow(measureStart, measureStart + scenario.durationMs);
-  ctx.setTotalMs(scenario.warmupMs + scenario.durationMs + START_DELAY_MS);
-  ctx.setPhase(scenario.warmupMs > 0 ? 'warmup' : 'measure');
+  ctx.setTotalMs(scenario.warmupMs + scenario.durationMs + Math.max(START_DELAY_MS, startAt - clock.now()));
+  ctx.setPhase(startAt - clock.now() > START_DELAY_MS ? 'waiting for --start-at' : scenario.warmupMs > 0 ? 'warmup' : 'measure');
+  const startTimer = setTimeout(() => ctx.setPhase(scenario.warmupMs > 0 ? 'warmup' : 'measure'), Math.max(0, startAt - clock.now()));
+  startTimer.unref();
   ctx.setSchedule(schedule, startAt);
   ctx.setMeasureStart(measureStart);
   const phaseTimer = scenario.warmupMs > 0 ? setTimeout(() => ctx.setPhase('measure'), measureStart - clock.now()) : null;
@@ -41,6 +44,7 @@ export async function runTimedPhase(
     };
   } finally {
     if (phaseTimer) clearTimeout(phaseTimer);
+    clearTimeout(startTimer);
   }
 }
 
