@@ -36,6 +36,19 @@ describe('verdictLine', () => {
     expect(line).toMatch(/^verdict: jetstream sustained 4,000 appends\/s under p99<50ms, p99 2\.25 ms at 2,000\/s \(50 % of it\) \(4\.0x postgres\); postgres sustained 1,000 appends\/s under p99<50ms, p99 7\.50 ms at 500\/s \(50 % of it\)\./);
   });
 
+  it('a lower bound (no step failed) qualifies the ratio: at least, at most, or none for two lower bounds', () => {
+    const bounded = (lower: string[]) => {
+      const result = asMaxSearch(fixture(), { postgres: 1000, jetstream: 4000 });
+      for (const b of result.backends) if (lower.includes(b.backend)) b.maxSearch!.limitFound = false;
+      return verdictLine(result);
+    };
+    expect(bounded(['jetstream'])).toMatch(/jetstream sustained at least 4,000 appends\/s .* \(at least 4\.0x postgres\);/);
+    expect(bounded(['postgres'])).toMatch(/\(at most 4\.0x postgres\); postgres sustained at least 1,000/);
+    const both = bounded(['postgres', 'jetstream']);
+    expect(both).toMatch(/neither search found its limit, so no ratio/);
+    expect(both).not.toMatch(/\dx postgres/);
+  });
+
   it('a backend that met the SLO at no step ranks last and says so; a client-bound run says the backends may do more', () => {
     const result = asMaxSearch(fixture(), { postgres: 1000, jetstream: null });
     result.backends.find((b) => b.backend === 'postgres')!.clientBound = { bound: true, reason: 'event loop 99 % busy' } as never;

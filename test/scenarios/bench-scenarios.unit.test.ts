@@ -64,7 +64,7 @@ describe('bench scenarios', () => {
   it('explicit flags override the scenario; a flag picking another executor drops the scenario executor values', () => {
     const flags = scenarioFlags(loadBenchScenario('cases'), true);
     const defaults = { workload: 'synthetic', duration: '5s', rate: undefined as string | undefined, writers: undefined as string | undefined };
-    expect(applyScenario(defaults, flags, () => false)).toMatchObject({ workload: 'debt-cases', executor: 'max', rate: '100/s', duration: '6s' });
+    expect(applyScenario(defaults, flags, () => false)).toMatchObject({ workload: 'debt-cases', executor: 'max', rate: '250/s', duration: '6s' });
     expect(applyScenario({ ...defaults, rate: '300/s' }, flags, (k) => k === 'rate')).toMatchObject({ executor: 'max', rate: '300/s' });
     const closed = applyScenario({ ...defaults, writers: '4' }, flags, (k) => k === 'writers');
     expect(closed).toMatchObject({ writers: '4', workload: 'debt-cases', duration: '6s' });
