@@ -121,6 +121,8 @@ export const topologyEnvSchema = z.object({
       metaLeader: z.string().nullable(),
       /** Replicas of the streams the run creates. */
       streamReplicas: z.number().int(),
+      /** The streams as the cluster placed them when read (at most 100): leader server name, replica count. */
+      streams: z.array(z.object({ stream: z.string(), leader: z.string().nullable(), replicas: z.number().int() })).optional(),
     })
     .nullable(),
   postgres: z

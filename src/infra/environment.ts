@@ -15,6 +15,7 @@ import { StoreUnavailableError } from '../core/event-store.ts';
 import {
   POSTGRES_SETTING_NAMES,
   type Environment,
+  type TopologyEnvironment,
   type NatsEnvironment,
   type PostgresEnvironment,
 } from '../core/environment.ts';
@@ -48,18 +49,7 @@ export async function captureEnvironment(options: CaptureEnvironmentOptions = {}
     options.pgUrl ? capturePostgres(options.pgUrl, options.postgres, timeoutMs) : null,
     options.natsUrl ? captureNats(options.natsUrl, natsHandle, options.natsMonitorUrl, timeoutMs) : null,
   ]);
-  const natsMonitorUrls = options.natsCluster
-    ? options.natsCluster.nodes.flatMap((n) => (n.monitorUrl ? [n.monitorUrl] : []))
-    : nats?.monitorUrl
-      ? [nats.monitorUrl]
-      : [];
-  const topology = await captureTopology({
-    topology: options.topology ?? 'single',
-    ...(options.pgUrl ? { pgUrl: options.pgUrl } : {}),
-    ...(options.natsUrl ? { natsUrl: options.natsUrl } : {}),
-    natsMonitorUrls,
-    timeoutMs,
-  });
+  const topology = await captureRunTopology(options, nats?.monitorUrl ?? null);
   return {
     capturedAt: new Date().toISOString(),
     machine: captureMachine(),
@@ -71,6 +61,27 @@ export async function captureEnvironment(options: CaptureEnvironmentOptions = {}
     nats,
     topology,
   };
+}
+
+/**
+ * The topology block alone: read at the start with the environment, and again at the end of a load or
+ * bench, when the run's streams exist (their leaders) and standbys have had the run's WAL.
+ * @param natsMonitorUrl the single server's monitoring URL (from the environment's NATS block)
+ */
+export async function captureRunTopology(options: CaptureEnvironmentOptions, natsMonitorUrl: string | null): Promise<TopologyEnvironment> {
+  const timeoutMs = options.timeoutMs ?? 3_000;
+  const natsMonitorUrls = options.natsCluster
+    ? options.natsCluster.nodes.flatMap((n) => (n.monitorUrl ? [n.monitorUrl] : []))
+    : natsMonitorUrl
+      ? [natsMonitorUrl]
+      : [];
+  return captureTopology({
+    topology: options.topology ?? 'single',
+    ...(options.pgUrl ? { pgUrl: options.pgUrl } : {}),
+    ...(options.natsUrl ? { natsUrl: options.natsUrl } : {}),
+    natsMonitorUrls,
+    timeoutMs,
+  });
 }
 
 export function captureMachine(): Environment['machine'] {

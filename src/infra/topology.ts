@@ -38,7 +38,11 @@ export function topologyStoreSettings(topology: Topology | undefined, backend: {
 
 interface Jsz {
   meta_cluster?: { name?: string; leader?: string; cluster_size?: number };
+  account_details?: { stream_detail?: { name: string; cluster?: { leader?: string; replicas?: { name: string }[] } }[] }[];
 }
+
+/** At most this many streams are listed with their leader (a bench of many rounds creates many). */
+const MAX_STREAMS_LISTED = 100;
 
 /**
  * Reads the topology from the servers: NATS meta group (from a monitoring URL, when there is one) and the
@@ -63,7 +67,7 @@ async function captureNatsTopology(url: string, monitorUrls: string[], topology:
   let jsz: Jsz | undefined;
   for (const m of monitorUrls) {
     try {
-      const res = await fetch(`${m}/jsz`, { signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(`${m}/jsz?accounts=true&streams=true&config=false`, { signal: AbortSignal.timeout(timeoutMs) });
       if (res.ok) jsz = (await res.json()) as Jsz;
       else await res.body?.cancel();
     } catch {
@@ -77,6 +81,12 @@ async function captureNatsTopology(url: string, monitorUrls: string[], topology:
     nodes: jsz ? (jsz.meta_cluster?.cluster_size ?? 1) : null,
     metaLeader: jsz?.meta_cluster?.leader ?? null,
     streamReplicas: topology === 'replicated' ? REPLICATED_STREAM_REPLICAS : 1,
+    // Where each stream lives when this was read (captured again at the end of a load or bench, once the
+    // run's streams exist): its leader's server name and how many replicas it has.
+    streams: (jsz?.account_details ?? [])
+      .flatMap((a) => a.stream_detail ?? [])
+      .slice(0, MAX_STREAMS_LISTED)
+      .map((d) => ({ stream: d.name, leader: d.cluster?.leader ?? null, replicas: 1 + (d.cluster?.replicas?.length ?? 0) })),
   };
 }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../../core/event-store.ts';
 import type { Environment } from '../../core/environment.ts';
-import { captureEnvironment } from '../../infra/environment.ts';
+import { captureEnvironment, captureRunTopology } from '../../infra/environment.ts';
 import type { BackendResult, LoadResult } from '../../report/load-result.ts';
 import { assembleLoadResult, failedBackendResult, thresholdValues } from '../../report/result-assembly.ts';
 import { formatTerminalSummary } from '../../report/load-summary.ts';
@@ -269,14 +269,15 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
   const { parsed } = input;
   // `--durability matched`: a managed nats-server 2.10+ fsyncs before every ack (against fsynced commits).
   await using servers = await openServers(input.serverOptions, needs, input.bench?.durability === 'matched' ? { natsSyncAlways: true } : {});
-  const environment: Environment = await captureEnvironment({
+  const environmentOptions = {
     ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}),
     ...(servers.natsUrl ? { natsUrl: servers.natsUrl } : {}),
     ...(servers.postgres ? { postgres: servers.postgres } : {}),
     ...(servers.nats ? { nats: servers.nats } : {}),
     topology: servers.topology,
     ...(servers.natsCluster ? { natsCluster: servers.natsCluster } : {}),
-  });
+  };
+  const environment: Environment = await captureEnvironment(environmentOptions);
   if (metricsServer) process.stderr.write(`eventbench: metrics at ${metricsServer.url}\n`);
   await using _observability = await startRunObservability({
     options: parsed.observability,
@@ -357,6 +358,8 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
   }
 
   const interrupted = abort.signal.aborted;
+  // The topology again, now that the run's streams exist: where each lives (its leader), standby state.
+  if (!interrupted) environment.topology = await captureRunTopology(environmentOptions, environment.nats?.monitorUrl ?? null);
   const bench = input.bench
     ? buildBenchBlock({
         results,
