@@ -26,9 +26,6 @@
 import { loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import pg from 'pg';
 import type { EventStore } from '../src/core/event-store.ts';
 import { captureEnvironment } from '../src/infra/environment.ts';
 import { openServers } from '../src/infra/servers.ts';
@@ -36,6 +33,7 @@ import { newHistogram, recordMs, summarize, type LatencySummary } from '../src/r
 import { baselineOf, createStore, type BackendName } from '../src/store/index.ts';
 import { CASE_CATEGORY } from '../src/workloads/debt-cases/events.ts';
 import { CaseSimulator, intakeAppend } from '../src/workloads/debt-cases/generator.ts';
+import { dropNamespace } from './drop-namespace.ts';
 import { startCaseProcessors } from '../src/workloads/debt-cases/processors.ts';
 import type { PlannedAppend } from '../src/workloads/workload.ts';
 
@@ -184,30 +182,6 @@ async function pipeline(store: EventStore, prefix: string, seed: number): Promis
   }
 }
 
-/** Removes a namespace this run created on an external server (managed servers go away with their data). */
-async function dropNamespace(backend: BackendName, ns: string, urls: { pgUrl?: string; natsUrl?: string }): Promise<void> {
-  if (backend === 'postgres' && urls.pgUrl) {
-    const client = new pg.Client({ connectionString: urls.pgUrl });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${ns}" CASCADE`);
-    } finally {
-      await client.end();
-    }
-  }
-  if (backend === 'jetstream' && urls.natsUrl) {
-    const nc = await connect({ servers: urls.natsUrl });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const names: string[] = [];
-      for await (const si of jsm.streams.list()) if (si.config.name.startsWith(`${ns}-`)) names.push(si.config.name);
-      for (const name of names) await jsm.streams.delete(name);
-    } finally {
-      await nc.close();
-    }
-  }
-}
-
 async function main(): Promise<void> {
   const loadAtStart = loadavg().map((x) => x.toFixed(2));
   const servers = await openServers(
@@ -292,7 +266,8 @@ async function main(): Promise<void> {
     // Never leave a benchmark's data in someone's server.
     for (const { backend, ns } of created) {
       const managed = backend === 'postgres' ? servers.postgres : servers.nats;
-      if (!managed) await dropNamespace(backend, ns, servers).catch((err) => process.stderr.write(`could not remove ${ns}: ${(err as Error).message}\n`));
+      // Only this backend's side: the other backend's server may share the namespace name.
+      if (!managed) await dropNamespace(ns, backend === 'postgres' ? { pgUrl: servers.pgUrl } : { natsUrl: servers.natsUrl }).catch((err) => process.stderr.write(`could not remove ${ns}: ${(err as Error).message}\n`));
     }
     await servers.stop();
   }

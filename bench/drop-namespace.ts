@@ -1,7 +1,7 @@
 /**
  * Removes what a benchmark's namespace created on servers it did not start (managed servers go away with
  * their data): the PostgreSQL schema `<ns>` and the JetStream streams `<ns>-*` (src/store/jetstream/
- * naming.ts). bench/case-pipeline.ts has the same steps inline.
+ * naming.ts). Used by bench/serve.ts and bench/case-pipeline.ts.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
