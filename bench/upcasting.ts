@@ -1,7 +1,8 @@
 /**
  * What upcasting costs in a catch-up (npm run bench:upcasting; src/core/upcasting.ts, docs/hybrid.md
- * §Event schema versions). One PostgreSQL store, `--events` invoice payments written as the schema
- * evolves mid-run (the first half at schema version 1, `{ cents }`; the second half at version 3), then a
+ * §Event schema versions). One PostgreSQL store, `--events` invoice payments of the `invoices-evolving`
+ * workload (src/workloads/invoices-evolving.ts) written as the schema evolves mid-run (the first half at
+ * schema version 1, `{ cents }`; the second half at the current version 3), then a
  * catch-up read of all of them (readAll, pages of 1000) with and without `withUpcasting`, rounds
  * alternating (plain, upcast, upcast, plain, ...). Reports events/s of each and the ratio, with the share of
  * events that needed upcasting. Results: results/upcasting/<timestamp>.json and .md with the environment.
@@ -9,11 +10,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { EventStore, NewEvent } from '../src/core/event-store.ts';
-import { SCHEMA_VERSION_KEY, createUpcasterChain, withUpcasting, type Upcaster } from '../src/core/upcasting.ts';
+import type { EventStore } from '../src/core/event-store.ts';
+import { withUpcasting } from '../src/core/upcasting.ts';
 import { captureEnvironment } from '../src/infra/environment.ts';
 import { openServers } from '../src/infra/servers.ts';
 import { createPostgresStore } from '../src/store/postgres/index.ts';
+import { upcastersOf } from '../src/workloads/event-schemas.ts';
+import { createEvolvingPayments, invoicesEvolvingWorkload } from '../src/workloads/invoices-evolving.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,25 +34,15 @@ if (!Number.isInteger(EVENTS) || EVENTS < 1000 || !Number.isInteger(ROUNDS) || R
   process.exit(2);
 }
 
-const steps: Upcaster<never, unknown>[] = [
-  { type: 'invoice.paid', from: 1, upcast: (d: { cents: number; invoiceNumber: string }) => ({ invoiceNumber: d.invoiceNumber, amount: { value: d.cents / 100, currency: 'EUR' } }) },
-  { type: 'invoice.paid', from: 2, upcast: (d: { amount: { value: number } }) => ({ ...d, vat: Math.round(d.amount.value * 21) / 100 }) },
-];
-const chain = createUpcasterChain(steps);
-
-function event(i: number): NewEvent {
-  const invoiceNumber = `INV-2026-${String(i % 1_000_000).padStart(6, '0')}`;
-  const cents = 1000 + ((i * 7919) % 100_000);
-  if (i < EVENTS / 2) return { id: `u${i}`, type: 'invoice.paid', data: { invoiceNumber, cents } };
-  return { id: `u${i}`, type: 'invoice.paid', data: { invoiceNumber, amount: { value: cents / 100, currency: 'EUR' }, vat: Math.round(cents * 0.21) / 100 }, metadata: { [SCHEMA_VERSION_KEY]: 3 } };
-}
+const chain = upcastersOf(invoicesEvolvingWorkload.name)!;
+const CATEGORY = invoicesEvolvingWorkload.category;
 
 async function catchUp(store: EventStore): Promise<{ events: number; seconds: number; perSecond: number }> {
   const t0 = performance.now();
   let from = 0;
   let n = 0;
   for (let page = 0; page < EVENTS; page++) {
-    const events = await store.readAll({ category: 'invoice', fromPosition: from, limit: 1000 });
+    const events = await store.readAll({ category: CATEGORY, fromPosition: from, limit: 1000 });
     if (events.length === 0) break;
     n += events.length;
     from = events[events.length - 1]!.position;
@@ -65,8 +58,12 @@ async function main(): Promise<void> {
   try {
     await store.init();
     const loadAtStart = loadavg();
+    // The workload's own events, 100 to an append (its streams and expected versions set aside: the
+    // catch-up reads the category, and batches keep the writing part short).
+    const generator = createEvolvingPayments({ seed: 1, legacyEvents: EVENTS / 2 });
     for (let i = 0; i < EVENTS; i += 100) {
-      await store.appendToStream(`invoice-${i / 100}`, Array.from({ length: Math.min(100, EVENTS - i) }, (_, k) => event(i + k)));
+      const events = Array.from({ length: Math.min(100, EVENTS - i) }, () => generator.next().events).flat();
+      await store.appendToStream(`${CATEGORY}-bench${i / 100}`, events);
     }
     const upcasting = withUpcasting(store, chain);
     await catchUp(store); // warm-up: caches, JIT
@@ -84,7 +81,7 @@ async function main(): Promise<void> {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const out = {
       benchmark: 'upcasting',
-      options: { events: EVENTS, rounds: ROUNDS, upcastShare: 0.5, steps: 2 },
+      options: { workload: invoicesEvolvingWorkload.name, events: EVENTS, rounds: ROUNDS, upcastShare: 0.5, steps: 2 },
       plainPerSecond: plain,
       upcastPerSecond: upcast,
       ratio: Math.round((median(upcast) / median(plain)) * 100) / 100,

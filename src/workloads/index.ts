@@ -6,6 +6,7 @@ import { documentsWorkload } from './documents.ts';
 import { fileUploadsWorkload } from './file-uploads.ts';
 import { domainEventsWorkload } from './domain-events.ts';
 import { invoicesWorkload } from './invoices.ts';
+import { invoicesEvolvingWorkload } from './invoices-evolving.ts';
 
 export const workloads = {
   synthetic: syntheticWorkload,
@@ -14,6 +15,7 @@ export const workloads = {
   'file-uploads': fileUploadsWorkload,
   'domain-events': domainEventsWorkload,
   invoices: invoicesWorkload,
+  'invoices-evolving': invoicesEvolvingWorkload,
 } satisfies Record<string, WorkloadModule>;
 
 export type WorkloadName = keyof typeof workloads;

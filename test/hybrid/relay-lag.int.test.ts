@@ -1,6 +1,7 @@
 /**
  * Relay lag as Prometheus gauges (eventbench_outbox_pending_events, eventbench_outbox_oldest_age_seconds):
- * with no relay running, appends pile up in the outbox and the gauges show them; a relay drains them to 0.
+ * with no relay running, appends pile up in the outbox and the gauges show them; a relay drains them to 0;
+ * a read that fails leaves both series out of that scrape.
  */
 import { Registry } from 'prom-client';
 import { afterAll, expect, it } from 'vitest';
@@ -45,4 +46,21 @@ it('exposes outbox rows waiting and the oldest one\'s age; both fall to 0 once a
   await waitFor('drained', async () => gauge(await registry.metrics(), METRIC.outboxPending) === 0, 10_000);
   expect(gauge(await registry.metrics(), METRIC.outboxOldestAge)).toBe(0);
   expect(relay.relayedCount()).toBe(25);
+});
+
+it('a scrape whose read fails leaves the two series out instead of failing /metrics or repeating a stale value', async () => {
+  const registry = new Registry();
+  let fail = false;
+  registerRelayLagMetrics(registry, async () => {
+    if (fail) throw new Error('store closed');
+    return { pending: 3, oldestAgeSeconds: 1.5 };
+  });
+  const before = await registry.metrics();
+  expect(gauge(before, METRIC.outboxPending)).toBe(3);
+  expect(gauge(before, METRIC.outboxOldestAge)).toBe(1.5);
+  fail = true;
+  await new Promise((resolve) => setTimeout(resolve, 20)); // one read serves the scrape in progress only
+  const after = await registry.metrics();
+  expect(after).not.toMatch(new RegExp(`^${METRIC.outboxPending}\\{`, 'm'));
+  expect(after).not.toMatch(new RegExp(`^${METRIC.outboxOldestAge}\\{`, 'm'));
 });

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { prepareOutDir } from '../../report/out-dir.ts';
-import { eventJsonSchemas } from '../../workloads/event-schemas.ts';
+import { eventJsonSchemaVersions, eventJsonSchemas } from '../../workloads/event-schemas.ts';
 
 /** The headers on eventbench's JetStream messages, for index.json (docs/envelope.md §Headers lists the same). */
 const HEADERS = {
@@ -33,7 +33,18 @@ export function registerSchemas(program: Command): void {
         writeFileSync(join(out.path, file), `${JSON.stringify(schema, null, 2)}\n`);
         files[type] = file;
       }
-      writeFileSync(join(out.path, 'index.json'), `${JSON.stringify({ types: files, headers: HEADERS }, null, 2)}\n`);
+      // A type with several schema versions: every version as <type>.v<n>.json, the current one also as
+      // <type>.json; the version an event was written with is its metadata.schemaVersion (absent = 1).
+      const versions: Record<string, Record<string, string>> = {};
+      for (const [type, byVersion] of eventJsonSchemaVersions()) {
+        versions[type] = {};
+        for (const [version, schema] of byVersion) {
+          const file = `${type}.v${version}.json`;
+          writeFileSync(join(out.path, file), `${JSON.stringify(schema, null, 2)}\n`);
+          versions[type][String(version)] = file;
+        }
+      }
+      writeFileSync(join(out.path, 'index.json'), `${JSON.stringify({ types: files, versions, headers: HEADERS }, null, 2)}\n`);
       out.keep();
       process.stdout.write(`wrote ${all.size} event schemas and index.json to ${out.path}\n`);
     });

@@ -4,8 +4,9 @@
  * durable consumers on the relayed stream. Composed from the two adapters' public faces
  * (postgres/index.ts, jetstream/index.ts), never their insides.
  *
- * End-to-end latency runs from the PostgreSQL commit (the append's acknowledgement) to the consumer's
- * handler; the harness measures it, the store only wakes its relay at once after its own commits.
+ * End-to-end latency is the harness's (from the append's intended send time, carried in the event's
+ * metadata through the outbox and the relay, to the consumer's handler), as on every backend; the store
+ * only wakes its relay at once after its own commits. Commit -> consume is bench/relay.ts's own figure.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -40,7 +41,8 @@ import { createJetStreamPublisher, type RelayPublisher } from './jetstream-sink.
 import { startLogicalRelay } from './logical-relay.ts';
 import { decodeRelayed } from './message.ts';
 import { hybridNames, type HybridNames } from './naming.ts';
-import { readRelayLag, type RelayLag } from './relay-lag.ts';
+import type { Registry } from 'prom-client';
+import { readRelayLag, registerRelayLagMetrics, type RelayLag } from './relay-lag.ts';
 
 export interface HybridStoreOptions {
   pgUrl: string;
@@ -58,6 +60,8 @@ export interface HybridStore extends EventStore {
   migrate(): Promise<InitItem[]>;
   /** Events the store's own relay published so far (0 with `relay: none`). */
   relayedCount(): number;
+  /** Adds the relay-lag gauges, read from this store at scrape time, to `registry` (a load run's `--metrics-port`). */
+  registerMetrics(registry: Registry): void;
 }
 
 /** Room kept in JetStream's max_payload for headers and the `position` field of the relayed body. */
@@ -316,6 +320,8 @@ function assemble(p: Parts): HybridStore {
     },
 
     relayedCount: () => relay?.published() ?? 0,
+
+    registerMetrics: (registry) => registerRelayLagMetrics(registry, () => store.relayLag(), 'hybrid'),
 
     async migrate() {
       ensureOpen();

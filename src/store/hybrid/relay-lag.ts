@@ -22,7 +22,11 @@ export async function readRelayLag(pool: pg.Pool, schema: string): Promise<Relay
   return { pending: Number(rows[0]!.pending), oldestAgeSeconds: Math.max(0, Number(rows[0]!.age ?? 0)) };
 }
 
-/** Registers the two relay-lag gauges on `registry`; each scrape reads the lag once. */
+/**
+ * Registers the two relay-lag gauges on `registry`; each scrape reads the lag once. A read that fails (the
+ * store closing at the end of a run, PostgreSQL down) leaves both series out of that scrape rather than
+ * failing the whole /metrics answer or repeating a stale value.
+ */
 export function registerRelayLagMetrics(registry: Registry, read: () => Promise<RelayLag>, backend = 'hybrid'): void {
   let last: Promise<RelayLag> | undefined;
   // Both gauges are collected in one scrape: one query serves them.
@@ -33,7 +37,9 @@ export function registerRelayLagMetrics(registry: Registry, read: () => Promise<
     labelNames: ['backend'],
     registers: [registry],
     async collect() {
-      this.set({ backend }, (await once()).pending);
+      const lag = await once().catch(() => undefined);
+      if (lag) this.set({ backend }, lag.pending);
+      else this.reset();
     },
   });
   new Gauge({
@@ -42,7 +48,9 @@ export function registerRelayLagMetrics(registry: Registry, read: () => Promise<
     labelNames: ['backend'],
     registers: [registry],
     async collect() {
-      this.set({ backend }, (await once()).oldestAgeSeconds);
+      const lag = await once().catch(() => undefined);
+      if (lag) this.set({ backend }, lag.oldestAgeSeconds);
+      else this.reset();
     },
   });
 }
