@@ -1,16 +1,18 @@
 /**
- * The observability flags of `load` and `bench` (docs/observability.md): `--prometheus` (a managed
- * Prometheus scraping the run, its TSDB kept under `--out`), `--nats-monitor-url` (where /metrics polls
- * NATS server metrics) and `--otlp URL` (append -> consume traces to an OTLP/HTTP collector). Parsed with
- * the other flags, before anything starts; started once the servers are.
+ * The observability flags of `load`, `bench` and `chaos` (docs/observability.md): `--prometheus` (a
+ * managed Prometheus scraping the run, its TSDB kept under `--out` when the run writes a result),
+ * `--nats-monitor-url` (where /metrics polls NATS server metrics) and `--otlp URL` (append -> consume
+ * traces to an OTLP/HTTP collector, from the main thread and every load worker). Parsed with the other
+ * flags, before anything starts; started once the servers are.
  */
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/event-store.ts';
 import { requirePrometheus, startManagedPrometheus, type ManagedPrometheus } from '../infra/managed-prometheus.ts';
 import { createNatsMonitor } from '../infra/nats-monitor.ts';
 import type { Servers } from '../infra/servers.ts';
 import type { MetricsServer } from '../runners/load/metrics-server.ts';
-import { setRunTracer } from '../runners/load/tracing.ts';
+import { setRunTracer, setWorkerTracing } from '../runners/load/tracing.ts';
 import { otlpTracesUrl, startTracing, type Tracing } from '../observability/tracing-sdk.ts';
 
 export interface ObservabilityCliOptions {
@@ -18,7 +20,6 @@ export interface ObservabilityCliOptions {
   natsMonitorUrl?: string;
   otlp?: string;
   metrics: boolean;
-  workers: string;
 }
 
 export interface ObservabilityOptions {
@@ -59,15 +60,34 @@ export function parseObservabilityOptions(opts: ObservabilityCliOptions): Observ
       throw new ConfigError(`--otlp ${JSON.stringify(opts.otlp)}: not a URL; e.g. http://127.0.0.1:4318 (an OTLP/HTTP collector)`);
     }
     if (!/^https?:$/.test(new URL(otlp).protocol)) throw new ConfigError(`--otlp ${JSON.stringify(opts.otlp)}: must be http:// or https:// (OTLP over HTTP), e.g. http://127.0.0.1:4318`);
-    // Spans are made where the appends are; worker threads would each need their own SDK.
-    if (opts.workers !== '1') throw new ConfigError(`--otlp with --workers ${opts.workers}: traces are recorded in the main thread only; use --workers 1`);
   }
   return { prometheus: opts.prometheus === true, ...(natsMonitorUrl ? { natsMonitorUrl } : {}), ...(otlp ? { otlp } : {}) };
 }
 
 /**
+ * The monitoring endpoints /metrics polls: every node of a managed cluster (each is its own series, told
+ * apart by the exporter's `server_id` and `server_name` labels); a managed single server's own port; for
+ * an external NATS the flag's URL, else port 8222 of every host its URL lists (a cluster URL lists several).
+ */
+export function natsMonitorUrls(servers: Pick<Servers, 'natsUrl' | 'nats' | 'natsCluster'>, explicit: string | undefined): string[] {
+  if (servers.natsCluster) return servers.natsCluster.nodes.map((n) => n.monitorUrl);
+  if (servers.nats) return [servers.nats.monitorUrl];
+  if (explicit) return [explicit];
+  if (!servers.natsUrl) return [];
+  const hosts = servers.natsUrl
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+    .map((u) => new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `nats://${u}`).hostname);
+  return [...new Set(hosts)].map((host) => `http://${host.includes(':') ? `[${host}]` : host}:${DEFAULT_NATS_MONITOR_PORT}`);
+}
+
+/**
  * Adds NATS server metrics to /metrics and starts the managed Prometheus when asked. The result is owned
- * by the caller (`await using`): disposing it stops Prometheus (and postgres-exporter) before the servers.
+ * by the caller (`await using`): disposing it waits for a last scrape (the run's final numbers), stops
+ * Prometheus (and postgres-exporter) before the servers, and removes `<out>/prometheus` again when the run
+ * wrote no result (`resultWritten`; default: `result.json` in `outDir` written during the run, as `load`
+ * and `bench` write it) and the directory was created by this run.
  */
 export async function startRunObservability(input: {
   options: ObservabilityOptions;
@@ -76,24 +96,48 @@ export async function startRunObservability(input: {
   servers: Servers;
   runId: string;
   outDir?: string;
+  resultWritten?: () => boolean;
 }): Promise<AsyncDisposable> {
   const { options, metricsServer, servers } = input;
+  const startedMs = Date.now();
   if (metricsServer && servers.natsUrl) {
-    // Managed NATS knows its monitoring port; an external one is asked at the flag's URL, else on 8222 of its host.
-    const monitorUrl = servers.nats?.monitorUrl ?? options.natsMonitorUrl ?? `http://${new URL(servers.natsUrl).hostname}:${DEFAULT_NATS_MONITOR_PORT}`;
-    const monitor = createNatsMonitor([monitorUrl]);
+    const monitor = createNatsMonitor(natsMonitorUrls(servers, options.natsMonitorUrl));
     metricsServer.addSource(() => monitor.scrape());
   }
   let prometheus: ManagedPrometheus | undefined;
+  const storageDir = input.outDir ? join(input.outDir, 'prometheus') : undefined;
+  // Only a TSDB directory this run creates is ever removed (an earlier run's kept data is not ours).
+  const ownsStorage = storageDir !== undefined && !existsSync(storageDir);
+  const resultWritten =
+    input.resultWritten ??
+    (() => {
+      if (!input.outDir) return false;
+      try {
+        return statSync(join(input.outDir, 'result.json')).mtimeMs >= startedMs - 1_000;
+      } catch {
+        return false;
+      }
+    });
+  const removeUnkeptStorage = (): void => {
+    if (ownsStorage && !resultWritten()) rmSync(storageDir, { recursive: true, force: true });
+  };
   if (options.prometheus && metricsServer) {
     const host = ['0.0.0.0', '::', ''].includes(input.metricsHost) ? '127.0.0.1' : input.metricsHost;
     const labels = { run: input.runId };
-    prometheus = await startManagedPrometheus({
-      targets: [{ job: 'eventbench', address: `${host}:${metricsServer.port}`, labels }],
-      labels,
-      ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}),
-      ...(input.outDir ? { storageDir: join(input.outDir, 'prometheus') } : {}),
-    });
+    try {
+      prometheus = await startManagedPrometheus({
+        targets: [{ job: 'eventbench', address: `${host}:${metricsServer.port}`, labels }],
+        labels,
+        ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}),
+        ...(storageDir ? { storageDir } : {}),
+      });
+    } catch (err) {
+      removeUnkeptStorage();
+      throw err;
+    }
+    // The run starts once every target was scraped: each counter then has a sample before its first
+    // increment, which rate() and increase() need (a run's first second is otherwise invisible to them).
+    await prometheus.awaitScrape();
     const kept = input.outDir ? ` (data kept in ${prometheus.storageDir})` : '';
     process.stderr.write(`eventbench: prometheus at ${prometheus.url}${kept}${prometheus.postgresExporter ? ', with postgres-exporter' : ''}\n`);
   }
@@ -101,16 +145,23 @@ export async function startRunObservability(input: {
   if (options.otlp) {
     tracing = startTracing({ otlpUrl: options.otlp });
     setRunTracer(tracing.tracer);
+    // Load workers started from now on export their own spans (src/runners/load/worker-thread.ts).
+    setWorkerTracing(options.otlp);
     process.stderr.write(`eventbench: traces to ${options.otlp}\n`);
   }
   return {
     async [Symbol.asyncDispose]() {
       setRunTracer(null);
+      setWorkerTracing(null);
       // A collector that is down must not hold up the end of the run: its spans are lost, the run is not.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([tracing?.shutdown().catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, TRACE_FLUSH_TIMEOUT_MS)))]);
       clearTimeout(timer);
-      await prometheus?.stop();
+      if (prometheus) {
+        if (resultWritten()) await prometheus.awaitScrape();
+        await prometheus.stop();
+        removeUnkeptStorage();
+      }
     },
   };
 }

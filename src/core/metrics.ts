@@ -24,6 +24,17 @@ export const METRIC = {
   /** Hybrid topology: outbox rows waiting for the relay, and the age of the oldest (docs/hybrid.md). */
   outboxPending: 'eventbench_outbox_pending_events',
   outboxOldestAge: 'eventbench_outbox_oldest_age_seconds',
+  /**
+   * Chaos runs (`eventbench chaos --metrics-port`; src/runners/chaos/metrics.ts): the faults on the
+   * timeline, what the writers were told, and what the checker found at the end.
+   */
+  chaosFaultActive: 'eventbench_chaos_fault_active',
+  chaosFaults: 'eventbench_chaos_faults_total',
+  chaosAttempts: 'eventbench_chaos_append_attempts_total',
+  chaosAppends: 'eventbench_chaos_appends_total',
+  chaosAckedEvents: 'eventbench_chaos_acknowledged_events_total',
+  chaosAppendDuration: 'eventbench_chaos_append_duration_seconds',
+  chaosChecked: 'eventbench_chaos_checked_events',
 } as const;
 
 export type MetricKey = keyof typeof METRIC;
@@ -48,14 +59,29 @@ export const METRIC_SHAPE = {
   targetRate: { type: 'gauge', labels: ['backend'] },
   outboxPending: { type: 'gauge', labels: ['backend'] },
   outboxOldestAge: { type: 'gauge', labels: ['backend'] },
+  chaosFaultActive: { type: 'gauge', labels: ['backend', 'scenario', 'fault', 'target'] },
+  chaosFaults: { type: 'counter', labels: ['backend', 'scenario', 'fault', 'target', 'phase'] },
+  chaosAttempts: { type: 'counter', labels: ['backend', 'scenario'] },
+  chaosAppends: { type: 'counter', labels: ['backend', 'scenario', 'outcome'] },
+  chaosAckedEvents: { type: 'counter', labels: ['backend', 'scenario'] },
+  chaosAppendDuration: { type: 'histogram', labels: ['backend', 'scenario', 'outcome'] },
+  chaosChecked: { type: 'gauge', labels: ['backend', 'scenario', 'result'] },
 } as const satisfies Record<MetricKey, { type: 'counter' | 'gauge' | 'histogram'; labels: readonly string[] }>;
 
 /** Error kinds counted separately (label `kind` of `eventbench_append_errors_total`). */
 export const ERROR_KINDS = ['conflict', 'unavailable', 'unknown_outcome', 'duplicate', 'other'] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
+/** A chaos append's outcome as the writer was told (label `outcome`): Jepsen's ok, fail and info. */
+export const CHAOS_OUTCOMES = ['acknowledged', 'failed', 'unknown'] as const;
+export type ChaosOutcome = (typeof CHAOS_OUTCOMES)[number];
+
+/** What the chaos checker counts at the end (label `result` of `eventbench_chaos_checked_events`). */
+export const CHAOS_CHECKED = ['acked', 'lost', 'unknown', 'recovered', 'duplicates', 'unexpected'] as const;
+export type ChaosChecked = (typeof CHAOS_CHECKED)[number];
+
 /** Seconds; from 0.5 ms (an in-memory append) to 10 s (a paused server). */
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 

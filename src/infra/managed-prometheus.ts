@@ -85,6 +85,11 @@ export interface ManagedPrometheus extends AsyncDisposable {
   readonly config: string;
   /** Set when prometheus-postgres-exporter runs for this Prometheus. */
   readonly postgresExporter?: ServerHandle;
+  /**
+   * Waits until every target was scraped after this call (at most `timeoutMs`): a run's last numbers (the
+   * chaos checker's verdict, the final counters) reach the TSDB before Prometheus stops. False on timeout.
+   */
+  awaitScrape(timeoutMs?: number): Promise<boolean>;
   /** Stops Prometheus (its TSDB is flushed by a clean shutdown) and the exporter. Idempotent. */
   stop(): Promise<void>;
 }
@@ -135,6 +140,7 @@ export async function startManagedPrometheus(options: ManagedPrometheusOptions):
       storageDir: prometheus.storageDir,
       config,
       ...(exporter ? { postgresExporter: exporter } : {}),
+      awaitScrape: (timeoutMs = AWAIT_SCRAPE_MS) => awaitScrape(prometheus.url, targets.length, timeoutMs),
       stop,
       [Symbol.asyncDispose]: stop,
     };
@@ -223,6 +229,31 @@ async function startPostgresExporter(bin: string, pgUrl: string): Promise<Server
     await dir.remove();
     throw err;
   }
+}
+
+/** Three scrape intervals of the default 1 s: a target that answers is scraped within that. */
+const AWAIT_SCRAPE_MS = 3_000;
+
+interface TargetsAnswer {
+  data?: { activeTargets?: { lastScrape?: string; health?: string }[] };
+}
+
+/** Polls /api/v1/targets until `count` targets each report a scrape that began after now (bounded). */
+async function awaitScrape(url: string, count: number, timeoutMs: number): Promise<boolean> {
+  if (count === 0) return true;
+  const since = Date.now();
+  const until = since + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(`${url}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(1_000) });
+      const targets = ((await res.json()) as TargetsAnswer).data?.activeTargets ?? [];
+      if (targets.length >= count && targets.every((t) => t.lastScrape !== undefined && Date.parse(t.lastScrape) > since)) return true;
+    } catch {
+      // not answering this time: try again until the bound
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
 }
 
 /** `<bin> --version`: Prometheus prints it on stdout, postgres_exporter (kingpin) on stderr; neither reaches ours. */

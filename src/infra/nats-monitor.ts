@@ -153,9 +153,10 @@ export function createNatsMonitor(monitorUrls: string[]): NatsMonitor {
   };
 }
 
-async function getJson<T>(url: string): Promise<T | undefined> {
+/** One monitoring endpoint's JSON, or undefined when it does not answer in time (also used by server-snapshots.ts). */
+export async function getJson<T>(url: string, timeoutMs = POLL_TIMEOUT_MS): Promise<T | undefined> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(POLL_TIMEOUT_MS) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) {
       await res.body?.cancel();
       return undefined;

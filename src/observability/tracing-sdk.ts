@@ -21,10 +21,13 @@ export function otlpTracesUrl(url: string): string {
   return u.toString();
 }
 
-export function startTracing(options: { otlpUrl: string } | { exporter: SpanExporter }): Tracing {
+/** Which thread's spans a resource holds (`eventbench.thread`: `main`, `worker 0`, ...). */
+export const THREAD_ATTRIBUTE = 'eventbench.thread';
+
+export function startTracing(options: ({ otlpUrl: string } | { exporter: SpanExporter }) & { thread?: string }): Tracing {
   // A test's in-memory exporter gets each span at its end; a collector gets them in batches.
   const processor = 'exporter' in options ? new SimpleSpanProcessor(options.exporter) : new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(options.otlpUrl) }));
-  const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'eventbench' }), spanProcessors: [processor] });
+  const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'eventbench', [THREAD_ATTRIBUTE]: options.thread ?? 'main' }), spanProcessors: [processor] });
   let done: Promise<void> | undefined;
   const shutdown = (): Promise<void> => (done ??= provider.shutdown());
   return { tracer: provider.getTracer('eventbench'), shutdown, [Symbol.asyncDispose]: shutdown };

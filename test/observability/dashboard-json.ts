@@ -16,11 +16,20 @@ export interface VariableJson {
   datasource?: { type?: string; uid?: string };
 }
 
+export interface AnnotationJson {
+  name: string;
+  builtIn?: number;
+  expr?: string;
+  datasource?: { type?: string; uid?: string };
+  target?: { expr?: string; datasource?: { type?: string; uid?: string } };
+}
+
 export interface DashboardJson {
   title: string;
   uid: string;
   panels: PanelJson[];
   templating: { list: VariableJson[] };
+  annotations?: { list?: AnnotationJson[] };
 }
 
 export interface PanelQuery {
@@ -42,4 +51,14 @@ export function variableQueries(json: unknown): { name: string; query: string }[
   return (json as DashboardJson).templating.list
     .filter((v) => v.type === 'query')
     .map((v) => ({ name: v.name, query: typeof v.query === 'string' ? v.query : (v.query?.query ?? '') }));
+}
+
+/** The dashboard's own annotation queries (Grafana's built-in "Annotations & Alerts" has no expression). */
+export function annotations(json: unknown): AnnotationJson[] {
+  return ((json as DashboardJson).annotations?.list ?? []).filter((a) => !a.builtIn);
+}
+
+/** Annotation queries as panel-like queries (`panel` is the annotation's name). */
+export function annotationQueries(json: unknown): PanelQuery[] {
+  return annotations(json).map((a) => ({ panel: `annotation ${a.name}`, expr: a.target?.expr ?? a.expr ?? '' }));
 }

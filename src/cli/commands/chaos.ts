@@ -16,6 +16,9 @@ import type { ChaosRunResult } from '../../runners/chaos/run.ts';
 import { LIMITATIONS, formatBackendSummary, formatRecovery, verdictLine } from '../../runners/chaos/summary.ts';
 import { makeTempOutDir, prepareOutDir } from '../../report/out-dir.ts';
 import { addServerOptions, addTopologyOption, openServers, type ServerCliOptions } from '../server-options.ts';
+import { parseObservabilityOptions, startRunObservability } from '../run-observability.ts';
+import { startMetricsServer, type MetricsServer } from '../../runners/load/metrics-server.ts';
+import { createChaosMetrics } from '../../runners/chaos/metrics.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 
@@ -25,6 +28,8 @@ interface ChaosCliOptions extends ServerCliOptions {
   duration?: string;
   out?: string;
   list?: boolean;
+  metricsPort?: string;
+  prometheus?: boolean;
 }
 
 const BACKEND_CHOICES = [...CHAOS_BACKENDS, 'both'] as const;
@@ -93,7 +98,9 @@ export function registerChaos(program: Command): void {
     .option('--scenario <name>', 'a scenario of scenarios/chaos/ (see --list)')
     .option('--duration <time>', `load phase length, e.g. 10s (${MIN_DURATION_MS / 1000} s to ${MAX_DURATION_MS / 60_000} min); the fault timeline scales with it (default: the scenario's)`)
     .option('--out <dir>', 'where to write history.jsonl, verdict.json, summary.md and report.html per backend (default: a new temp directory)')
-    .option('--list', 'list the scenarios, one line each');
+    .option('--list', 'list the scenarios, one line each')
+    .option('--metrics-port <port>', 'serve Prometheus /metrics on 127.0.0.1:<port> during the run: faults active, append outcomes, latency, what the checker found (0 = any free port)')
+    .option('--prometheus', 'start a Prometheus (Debian prometheus) scraping this run (and postgres-exporter if installed); its data is kept under --out/prometheus');
   cmd.addHelpText('after', CHAOS_HELP);
   addTopologyOption(addServerOptions(cmd)).action(async (opts: ChaosCliOptions) => {
     if (opts.list) {
@@ -122,6 +129,13 @@ export function registerChaos(program: Command): void {
         throw new UsageError(`--duration ${JSON.stringify(opts.duration)}: from ${MIN_DURATION_MS / 1000} s to ${MAX_DURATION_MS / 60_000} min`);
       }
     }
+    let metricsPort: number | undefined;
+    if (opts.metricsPort !== undefined) {
+      metricsPort = Number(opts.metricsPort);
+      if (!/^\d+$/.test(opts.metricsPort) || metricsPort > 65535) throw new UsageError(`--metrics-port ${JSON.stringify(opts.metricsPort)} must be a port number (0-65535)`);
+    }
+    const observability = parseObservabilityOptions({ ...(opts.prometheus ? { prometheus: true } : {}), metrics: true });
+    if (observability.prometheus && metricsPort === undefined) metricsPort = 0;
     const { run, skipped } = plan(opts, scenario, durationMs);
     const out = opts.out !== undefined ? prepareOutDir(opts.out) : makeTempOutDir(`eventbench-chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-`);
 
@@ -131,8 +145,32 @@ export function registerChaos(program: Command): void {
       abort.abort();
     };
     const results: ChaosRunResult[] = [];
+    // The metrics port first: a port in use is found before any server starts.
+    let metricsServer: MetricsServer | null = null;
+    try {
+      metricsServer = metricsPort !== undefined ? await startMetricsServer(metricsPort) : null;
+    } catch (err) {
+      out.release();
+      throw err;
+    }
+    const metrics = metricsServer ? createChaosMetrics(scenario.name) : undefined;
+    // Every backend's series exist (at 0) from the first scrape on, so the first fault and append are increments.
+    const recorders = new Map(run.map((b) => [b, metrics?.forRun(b, timelineFor(scenario, b, (durationMs ?? scenario.load.durationMs) / scenario.load.durationMs))]));
+    if (metricsServer && metrics) metricsServer.setSource(() => metrics.metrics());
     try {
       await using servers = await openServers(opts, { postgres: run.includes('postgres'), nats: run.includes('jetstream') }, { clusterFaultProxies: true });
+      if (metricsServer) process.stderr.write(`eventbench: metrics at ${metricsServer.url}\n`);
+      // The `run` label of every series Prometheus stores for this command (both backends).
+      const runLabel = `chaos-${scenario.name}-${Date.now().toString(36)}`;
+      await using _observability = await startRunObservability({
+        options: observability,
+        metricsServer,
+        metricsHost: '127.0.0.1',
+        servers,
+        runId: runLabel,
+        outDir: out.path,
+        resultWritten: () => results.length > 0,
+      });
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       // Loaded on use: the runner pulls in the drivers.
@@ -150,6 +188,7 @@ export function registerChaos(program: Command): void {
           environment,
           signal: abort.signal,
           log: (line) => process.stderr.write(`eventbench: chaos ${line}\n`),
+          ...(recorders.get(backend) ? { metrics: recorders.get(backend)! } : {}),
         });
         out.keep();
         results.push(result);
@@ -158,6 +197,7 @@ export function registerChaos(program: Command): void {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      await metricsServer?.close();
     }
     if (results.length > 0) {
       writeFileSync(join(out.path, 'summary.md'), formatRunSummary(scenario, results, skipped));

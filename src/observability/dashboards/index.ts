@@ -1,14 +1,16 @@
 /**
  * Every dashboard eventbench ships, and the JSON text committed under grafana/dashboards/
  * (`npm run dashboards` writes it; test/observability/dashboards.unit.test.ts fails when the committed
- * files differ). No chaos dashboard: the chaos runner exports no Prometheus series yet (docs/observability.md).
+ * files differ; docs/observability.md).
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { chaosDashboard } from './chaos.ts';
 import { comparisonDashboard } from './comparison.ts';
 import { natsServerDashboard } from './nats-server.ts';
 import { postgresServerDashboard } from './postgres-server.ts';
 
 export const DASHBOARDS: Record<string, () => Dashboard> = {
+  'eventbench-chaos.json': () => chaosDashboard().build(),
   'eventbench-comparison.json': () => comparisonDashboard().build(),
   'eventbench-nats-server.json': () => natsServerDashboard().build(),
   'eventbench-postgres-server.json': () => postgresServerDashboard().build(),

@@ -44,16 +44,17 @@ export function natsServerDashboard(): DashboardBuilder {
       ]),
     )
     .withPanel(
-      graph('Stream messages', 'Messages held per stream', 'short', [{ expr: `sum by (stream_name) (${m.streamMessages}${SERVER})`, legend: '{{stream_name}}' }]),
+      // Every replica of a stream reports it (3 on an R3 cluster): max, not sum, is the stream's count.
+      graph('Stream messages', 'Messages held per stream (the largest count among its replicas)', 'short', [{ expr: `max by (stream_name) (${m.streamMessages}${SERVER})`, legend: '{{stream_name}}' }]),
     )
     .withPanel(
       graph('Consumer pending', 'Messages in the stream not yet delivered to each consumer', 'short', [
-        { expr: `sum by (stream_name, consumer_name) (${m.consumerPending}${SERVER})`, legend: '{{stream_name}}/{{consumer_name}}' },
+        { expr: `max by (stream_name, consumer_name) (${m.consumerPending}${SERVER})`, legend: '{{stream_name}}/{{consumer_name}}' },
       ]),
     )
     .withPanel(
       graph('Consumer ack pending', 'Messages delivered and not yet acknowledged, per consumer', 'short', [
-        { expr: `sum by (stream_name, consumer_name) (${m.consumerAckPending}${SERVER})`, legend: '{{stream_name}}/{{consumer_name}}' },
+        { expr: `max by (stream_name, consumer_name) (${m.consumerAckPending}${SERVER})`, legend: '{{stream_name}}/{{consumer_name}}' },
       ]),
     );
 }

@@ -83,6 +83,22 @@ export function single(title: string, description: string, unit: Unit, queries: 
   return panel;
 }
 
+/**
+ * A dashboard annotation from a Prometheus query on the templated data source: Grafana marks every
+ * non-zero sample, and joins consecutive ones into a region (a fault window).
+ */
+export function promAnnotation(name: string, color: string, expr: string, titleFormat: string, textFormat: string): dashboard.AnnotationQueryBuilder {
+  return new dashboard.AnnotationQueryBuilder()
+    .name(name)
+    .datasource(DATASOURCE)
+    .enable(true)
+    .iconColor(color)
+    .expr(expr)
+    .titleFormat(titleFormat)
+    .textFormat(textFormat)
+    .target(new prometheus.DataqueryBuilder().expr(expr).legendFormat(titleFormat).range().refId('Anno').datasource(DATASOURCE));
+}
+
 export function row(title: string): dashboard.RowBuilder {
   return new dashboard.RowBuilder(title);
 }

@@ -17,16 +17,20 @@ type LabelOf<K extends MetricKey> = Shape[K]['labels'][number];
 
 /**
  * The dashboard variables each eventbench series is filtered by, when it carries the label: `backend`,
- * `event_type`, and `run` (a target label that the scrape config adds, absent in compose's Prometheus:
- * the variable's "All" value `.*` matches a missing label too).
+ * `event_type`, `scenario` (chaos), and `run` (a target label that the scrape config adds, absent in
+ * compose's Prometheus: the variable's "All" value `.*` matches a missing label too).
  */
-export const HARNESS_FILTERS = { backend: '$backend', event_type: '$event_type', run: '$run' } as const;
+export const HARNESS_FILTERS = { backend: '$backend', event_type: '$event_type', scenario: '$scenario', run: '$run' } as const;
 
-function harnessMatchers(key: MetricKey): string {
+/** Exact label values a query keeps (`{outcome="acknowledged"}`), on labels the series carries. */
+export type Where<K extends MetricKey> = Partial<Record<LabelOf<K>, string>>;
+
+function harnessMatchers<K extends MetricKey>(key: K, where: Where<K> = {}): string {
   const labels: readonly string[] = METRIC_SHAPE[key].labels;
   const parts = Object.entries(HARNESS_FILTERS)
     .filter(([label]) => label === 'run' || labels.includes(label))
     .map(([label, variable]) => `${label}=~"${variable}"`);
+  for (const [label, value] of Object.entries(where)) parts.push(`${label}="${String(value)}"`);
   return `{${parts.join(', ')}}`;
 }
 
@@ -35,18 +39,23 @@ function by<K extends MetricKey>(labels: readonly LabelOf<K>[]): string {
 }
 
 /** `sum by (labels) (rate(counter{filters}[$__rate_interval]))`: per-second rate. */
-export function counterRate<K extends CounterKey>(key: K, labels: readonly LabelOf<K>[]): string {
-  return `sum${by<K>(labels)} (rate(${METRIC[key]}${harnessMatchers(key)}[${RATE_INTERVAL}]))`;
+export function counterRate<K extends CounterKey>(key: K, labels: readonly LabelOf<K>[], where?: Where<K>): string {
+  return `sum${by<K>(labels)} (rate(${METRIC[key]}${harnessMatchers(key, where)}[${RATE_INTERVAL}]))`;
+}
+
+/** `sum by (labels) (counter{filters})`: the running total (counts since the run started). */
+export function counterTotal<K extends CounterKey>(key: K, labels: readonly LabelOf<K>[], where?: Where<K>): string {
+  return `sum${by<K>(labels)} (${METRIC[key]}${harnessMatchers(key, where)})`;
 }
 
 /** `agg by (labels) (gauge{filters})`. */
-export function gauge<K extends GaugeKey>(key: K, labels: readonly LabelOf<K>[], agg: 'sum' | 'max' = 'sum'): string {
-  return `${agg}${by<K>(labels)} (${METRIC[key]}${harnessMatchers(key)})`;
+export function gauge<K extends GaugeKey>(key: K, labels: readonly LabelOf<K>[], agg: 'sum' | 'max' = 'sum', where?: Where<K>): string {
+  return `${agg}${by<K>(labels)} (${METRIC[key]}${harnessMatchers(key, where)})`;
 }
 
 /** `histogram_quantile(q, sum by (le, labels) (rate(hist_bucket{filters}[$__rate_interval])))`. */
-export function quantile<K extends HistogramKey>(q: number, key: K, labels: readonly LabelOf<K>[]): string {
-  return `histogram_quantile(${q}, sum by (le${labels.map((l) => `, ${l}`).join('')}) (rate(${METRIC[key]}_bucket${harnessMatchers(key)}[${RATE_INTERVAL}])))`;
+export function quantile<K extends HistogramKey>(q: number, key: K, labels: readonly LabelOf<K>[], where?: Where<K>): string {
+  return `histogram_quantile(${q}, sum by (le${labels.map((l) => `, ${l}`).join('')}) (rate(${METRIC[key]}_bucket${harnessMatchers(key, where)}[${RATE_INTERVAL}])))`;
 }
 
 /** For the exporters' series (src/core/server-metrics.ts): `selector` is `name{matchers}`. */

@@ -1,4 +1,5 @@
 /** What one chaos run on one backend found (src/runners/chaos/run.ts), as the CLI, the summary and the matrix read it. */
+import type { ServerSnapshots } from '../../infra/server-snapshots.ts';
 import type { WritersSummary } from './clients.ts';
 import type { BrokenExpectation } from './judge.ts';
 import type { ChaosBackend } from './scenario.ts';
@@ -18,4 +19,6 @@ export interface ChaosRunResult {
   broken: BrokenExpectation[];
   /** A fault that could not be applied or undone (the run still healed what it could). */
   faultError?: string;
+  /** The server's own counters at the start and end of the run (src/infra/server-snapshots.ts); in verdict.json. */
+  serverSnapshots?: ServerSnapshots;
 }

@@ -16,6 +16,7 @@ import type { Environment } from '../../core/environment.ts';
 import { createFaultProxy, proxiedUrl, type FaultProxy } from '../../infra/fault-proxy.ts';
 import type { Servers } from '../../infra/servers.ts';
 import { redactUrl } from '../../infra/servers.ts';
+import { formatSnapshotDelta, startServerSnapshots } from '../../infra/server-snapshots.ts';
 import { standbyStates } from '../../infra/managed-postgres-standby.ts';
 import { REPLICATED_STREAM_REPLICAS } from '../../infra/topology.ts';
 import { waitFor } from '../../infra/process-registry.ts';
@@ -31,6 +32,7 @@ import { timelineFor, type ChaosBackend, type ChaosScenario } from './scenario.t
 import { LIMITATIONS, formatBackendSummary } from './summary.ts';
 import { VerdictSchema } from './verdict.ts';
 import type { ChaosRunResult } from './run-result.ts';
+import type { ChaosRunMetrics } from './metrics.ts';
 import { writeChaosReport } from '../../report/html/chaos.ts';
 
 export type { ChaosRunResult } from './run-result.ts';
@@ -49,6 +51,8 @@ export interface ChaosRunOptions {
   signal?: AbortSignal;
   /** Progress lines for a person (stderr). */
   log?: (line: string) => void;
+  /** This backend's Prometheus series (`--metrics-port`): fed by the history, the timeline and the verdict. */
+  metrics?: ChaosRunMetrics;
 }
 
 
@@ -85,7 +89,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   const originEpochMs = performance.timeOrigin + performance.now();
   const checker = createChecker();
   const recovery = recoveryTracker();
-  const history = createHistoryWriter({ path: join(dir, 'history.jsonl'), clock: epochClock(originEpochMs), sinks: [checker, recovery] });
+  const metrics = options.metrics;
+  const history = createHistoryWriter({ path: join(dir, 'history.jsonl'), clock: epochClock(originEpochMs), sinks: [checker, recovery, ...(metrics ? [metrics] : [])] });
   cleanups.push(async () => history.close());
   // Replicated JetStream: the cluster has a fault proxy in front of every node's client port and route
   // already (its URL lists them); the faults act on nodes, not on one client link.
@@ -107,6 +112,12 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       createStore(backend, { ...(backend === 'postgres' ? { pgUrl: url } : { natsUrl: url }), namespace, settings });
     const store = await open(storeUrl);
     cleanups.push(() => bounded(store.close(), 10_000));
+    // The server's own counters at the start and the end of the run, straight from it (not through the proxy).
+    const snapshots = await startServerSnapshots({
+      ...(backend === 'postgres' ? { pgUrl: directUrl } : { natsUrl: directUrl }),
+      natsMonitorUrls: cluster ? cluster.nodes.map((n) => n.monitorUrl) : servers.nats ? [servers.nats.monitorUrl] : options.environment?.nats?.monitorUrl ? [options.environment.nats.monitorUrl] : [],
+      namespace,
+    });
 
     let consumer: ConsumerProcess | undefined;
     if (scenario.load.consumer) {
@@ -162,6 +173,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
         onEvent: (e) => {
           history.record({ type: 'info', process: 'nemesis', f: e.phase, fault: `${e.fault.kind}#${e.index}`, value: { ...e.detail, ...(e.error ? { error: e.error } : {}), ...(e.early ? { early: true } : {}) } });
           log(`${backend}: fault ${e.fault.kind}#${e.index} ${e.phase}${e.error ? ` FAILED: ${e.error}` : ''}`);
+          metrics?.fault(e);
         },
       }),
     ]);
@@ -197,6 +209,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     history.close();
     log(`${backend}: reading back and checking`);
     const verdict = VerdictSchema.parse(await checker.check(readBack(direct, { categories: checker.categories() })));
+    metrics?.checked(verdict);
     const broken = judge(verdict, scenario.expectations[backend] ?? {});
     if (consumer) await direct.deleteSubscription(subscription).catch(() => {});
     // Where the run's stream ended up (leader, peers, followers behind) and how the standby keeps up.
@@ -205,6 +218,11 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       ...(cluster ? { streams: (await cluster.streams()).filter((s) => s.stream.startsWith(`${namespace}-`)) } : {}),
       ...(standby ? { promoted: standby.promoted, standbys: standby.promoted ? [] : await standbyStates(standby.primary.url).catch(() => []) } : {}),
     };
+    // The end snapshot once the run's sessions are closed: a PostgreSQL session reports its statistics
+    // when it ends (idle, it may hold them for seconds). Closing is idempotent; the cleanups close again.
+    await bounded(store.close(), 10_000);
+    await bounded(direct.close(), 10_000);
+    const serverSnapshots = await snapshots.finish();
     const result: ChaosRunResult = {
       backend,
       scenario: scenario.name,
@@ -217,6 +235,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       verdict,
       broken,
       ...(faultError ? { faultError } : {}),
+      serverSnapshots,
     };
     writeFileSync(
       join(dir, 'verdict.json'),
@@ -233,7 +252,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
         2,
       )}\n`,
     );
-    writeFileSync(join(dir, 'summary.md'), `${formatBackendSummary(result, 'markdown')}\n${LIMITATIONS}\n`);
+    const counters = serverSnapshots.map((e) => `- server counters, end - start: ${formatSnapshotDelta(e)}\n`).join('');
+    writeFileSync(join(dir, 'summary.md'), `${formatBackendSummary(result, 'markdown')}\n${counters ? `${counters}\n` : ''}${LIMITATIONS}\n`);
     // The page a person opens (docs/reports.md), from the verdict.json just written.
     writeChaosReport(dir);
     return result;

@@ -9,6 +9,7 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { TRACE_PARENT_HEADER, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 
 /** The metadata key (and NATS header) carrying the trace context: W3C's own name. */
 export const TRACEPARENT_KEY = TRACE_PARENT_HEADER;
@@ -19,6 +20,24 @@ let tracer: Tracer | null = null;
 /** Turns tracing on for this thread (`null`: off). */
 export function setRunTracer(t: Tracer | null): void {
   tracer = t;
+}
+
+/**
+ * Load worker threads (`--workers` > 1) make their own append spans, so each needs its own SDK and
+ * exporter: the OTLP URL reaches them as Node's per-thread environment data, which a Worker copies from
+ * its parent when it is created (no change to the workers' config, nothing left in process.env for child
+ * processes). Set before the workers start; `null` clears it.
+ */
+const WORKER_OTLP_KEY = 'eventbench.otlp-traces-url';
+
+export function setWorkerTracing(otlpTracesUrl: string | null): void {
+  setEnvironmentData(WORKER_OTLP_KEY, otlpTracesUrl ?? undefined);
+}
+
+/** In a worker thread: the OTLP URL its parent set, if tracing is on. */
+export function workerTracingUrl(): string | undefined {
+  const url = getEnvironmentData(WORKER_OTLP_KEY);
+  return typeof url === 'string' ? url : undefined;
 }
 
 export interface AppendSpan {
