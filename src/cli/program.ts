@@ -16,6 +16,9 @@ import { registerMerge } from './commands/merge.ts';
 import { registerScenarios } from './commands/scenarios.ts';
 import { registerSchemas } from './commands/schemas.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerStreams } from './commands/streams.ts';
+import { registerBackup } from './commands/backup.ts';
+import { registerRestore } from './commands/restore.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -47,6 +50,9 @@ export function buildProgram(): Command {
   registerScenarios(program);
   registerSchemas(program);
   registerServe(program);
+  registerStreams(program);
+  registerBackup(program);
+  registerRestore(program);
   for (const cmd of [program, ...program.commands]) {
     cmd.addHelpText('after', EXIT_CODES_HELP);
     // commander's errors ("error: unknown option '--foo'", a "(Did you mean ...?)" line) become the

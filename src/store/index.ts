@@ -5,6 +5,7 @@
  */
 import { ConfigError, type EventStore } from '../core/event-store.ts';
 import type { BackendDescriptor, BackendModule, BackendOptions } from './backend.ts';
+import type { AdminOptions, StoreAdmin } from './admin.ts';
 import { hybridDescriptor } from './hybrid/descriptor.ts';
 import { jetstreamDescriptor } from './jetstream/descriptor.ts';
 import { memoryDescriptor } from './memory/descriptor.ts';
@@ -13,6 +14,7 @@ import { rawJetStreamDescriptor } from './raw-jetstream/descriptor.ts';
 import { rawPostgresDescriptor } from './raw-postgres/descriptor.ts';
 
 export type { BackendDescriptor, BackendModule, BackendOptions, InitItem, InitReport } from './backend.ts';
+export type { AdminOptions, EventStreamDetail, NamespaceListing, RemovalResult, StoreAdmin, StreamDetail, StreamSummary, TableSummary } from './admin.ts';
 
 /**
  * A backend whose module loads on first use: kysely alone takes ~0.5 s to import here, and every CLI
@@ -76,3 +78,14 @@ export async function createStore(name: StoreName, options: BackendOptions = {})
   await store.init();
   return store;
 }
+
+/**
+ * Stream administration (`eventbench streams`, backup and restore; docs/admin.md) of the backends whose
+ * data lives on a server, loaded on first use like the backends themselves. The hybrid backend is its
+ * PostgreSQL store (the events) plus its JetStream streams (`<ns>-_outbox`, `<ns>-_deadletters`),
+ * administered through these two (src/runners/admin/open-admin.ts).
+ */
+export const admins = {
+  postgres: async (options: AdminOptions): Promise<StoreAdmin> => (await import('./postgres/index.ts')).openPostgresAdmin(options),
+  jetstream: async (options: AdminOptions): Promise<StoreAdmin> => (await import('./jetstream/index.ts')).openJetStreamAdmin(options),
+} satisfies Partial<Record<BackendName, (options: AdminOptions) => Promise<StoreAdmin>>>;

@@ -9,6 +9,7 @@ import type { JetStreamSettings } from './settings.ts';
 import { createJetStreamStore } from './store.ts';
 
 export { createJetStreamStore } from './store.ts';
+export { openJetStreamAdmin } from './admin.ts';
 export { PRESETS, PRESET_NAMES } from './presets.ts';
 
 // What the hybrid backend (src/store/hybrid) composes for its JetStream side, so it reuses the connection,

@@ -9,6 +9,7 @@ import { postgresDescriptor, type PostgresSettings } from './descriptor.ts';
 import { createPostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
 
 export { appendOnClient, appendStatement } from './append.ts';
+export { openPostgresAdmin } from './admin.ts';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type OutboxRow, type OutboxSink } from './outbox-relay.ts';
 // For the hybrid backend (src/store/hybrid), which may import this file only: the envelope as read back.
 export { toRecorded, type EventRow } from './connection.ts';
