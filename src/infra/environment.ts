@@ -21,6 +21,7 @@ import {
 } from '../core/environment.ts';
 import type { ServerHandle } from './server-handle.ts';
 import { probeNatsInfo, redactUrl } from './servers.ts';
+import { natsClientOptions } from './security/nats-client.ts';
 import { captureTopology, type Topology } from './topology.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -196,7 +197,8 @@ async function captureNats(
   const list = url.split(',').map((s) => s.trim()).filter(Boolean);
   try {
     await probeNatsInfo(list[0]!, timeoutMs); // bounded: nats.js can hang on a server that never says INFO
-    nc = await connect({ servers: list, timeout: timeoutMs, reconnect: false, name: 'eventbench-environment' });
+    // The URL may carry credentials and a CA (docs/security.md): natsClientOptions maps them, redactUrl hides them.
+    nc = await connect({ ...natsClientOptions(url), timeout: timeoutMs, reconnect: false, name: 'eventbench-environment' });
   } catch (err) {
     throw new StoreUnavailableError(`NATS at ${redactUrl(url)} is unreachable: ${(err as Error).message}`, { cause: err });
   }

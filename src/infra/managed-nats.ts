@@ -9,10 +9,16 @@ import { ConfigError } from '../core/event-store.ts';
 import { freePort, retryOnPortClash, startManagedProcess } from './managed-process.ts';
 import { createOwnedDir } from './owned-dir.ts';
 import type { ServerHandle } from './server-handle.ts';
+import { prepareNatsSecurity, type NatsSecurity, type NatsSecurityMode } from './security/nats-security.ts';
 
 export interface NatsServerHandle extends ServerHandle {
   /** http://127.0.0.1:<port> of the server's monitoring endpoints (/varz, /jsz, /healthz). */
   readonly monitorUrl: string;
+  /**
+   * With `security`: the users, token and certificates made for this server (tests connect as each user).
+   * `url` then carries the harness's credentials and CA (docs/security.md): print it only through `redactUrl`.
+   */
+  readonly security?: NatsSecurity;
 }
 
 export interface ManagedNatsOptions {
@@ -26,6 +32,11 @@ export interface ManagedNatsOptions {
   syncAlways?: boolean;
   /** One node of a cluster (src/infra/managed-nats-cluster.ts): its route port is fixed by the caller. */
   cluster?: NatsClusterMembership;
+  /**
+   * Accounts (DOMAIN, QUERY, SYS) with password and nkey users, a token, and/or TLS with certificates
+   * made for the run (src/infra/security/nats-security.ts). Default `none`. Not for cluster nodes.
+   */
+  security?: NatsSecurityMode;
 }
 
 /** What a node of a managed cluster needs beyond a single server. */
@@ -49,28 +60,33 @@ export async function startManagedNats(options: ManagedNatsOptions = {}): Promis
   }
   const version = /v?(\d+\.\d+\.\d+\S*)/.exec(execFileSync(bin, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
   const cluster = options.cluster;
+  const securityMode = options.security ?? 'none';
+  if (cluster && securityMode !== 'none') throw new ConfigError(`NATS security ${securityMode} is for a single managed server, not a cluster node: use --topology single`);
   const syncConfig = jetStreamSyncConfig(version, options.syncAlways ?? false);
   const dir = createOwnedDir('eventbench-nats-');
   const rootDir = dir.path;
   const dataDir = join(rootDir, 'jetstream');
   try {
+    // Secrets, keys and certificates live in the owned dir: removed with the server, also on a hard exit.
+    const security = securityMode === 'none' ? undefined : prepareNatsSecurity(securityMode, rootDir);
+    const configText = [security?.configText, syncConfig].filter(Boolean).join('\n');
     return await retryOnPortClash(async () => {
       const port = await freePort();
       const monitorPort = await freePort();
       const monitorUrl = `http://127.0.0.1:${monitorPort}`;
-      return startManagedProcess<{ monitorUrl: string }>(
+      return startManagedProcess<{ monitorUrl: string; security?: NatsSecurity }>(
         {
           kind: 'nats',
           source: bin,
           version,
-          url: `nats://127.0.0.1:${port}`,
+          url: security ? security.harnessUrl(port) : `nats://127.0.0.1:${port}`,
           port,
           dir,
           dataDir,
           logFile: join(rootDir, 'server.log'),
           command: bin,
           args: [
-            ...(syncConfig ? ['-c', writeConfig(rootDir, syncConfig)] : []),
+            ...(configText ? ['-c', writeConfig(rootDir, configText)] : []),
             ...['-js', '-sd', dataDir, '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-n', cluster?.serverName ?? `eventbench-${port}`],
             ...(cluster
               ? [
@@ -83,7 +99,7 @@ export async function startManagedNats(options: ManagedNatsOptions = {}): Promis
           stopSignal: 'SIGTERM',
           probe: () => probeHealthz(monitorUrl),
         },
-        { monitorUrl },
+        { monitorUrl, ...(security ? { security } : {}) },
       );
     });
   } catch (err) {
@@ -108,7 +124,7 @@ export function jetStreamSyncConfig(version: string, syncAlways: boolean): strin
 
 function writeConfig(rootDir: string, text: string): string {
   const file = join(rootDir, 'server.conf');
-  writeFileSync(file, text);
+  writeFileSync(file, text, { mode: 0o600 }); // may hold the run's passwords
   return file;
 }
 

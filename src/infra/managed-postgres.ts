@@ -7,7 +7,7 @@
  * class registers its own exit hooks and only exposes `stop()`).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -17,6 +17,32 @@ import { freePort, retryOnPortClash, runInDir, startManagedProcess } from './man
 import { createOwnedDir } from './owned-dir.ts';
 import { removeDirSync } from './process-registry.ts';
 import type { ServerHandle } from './server-handle.ts';
+import { makeRunCertificates, type RunCertificates } from './security/certs.ts';
+import { newSecret } from './security/secrets.ts';
+import { PG_SECURITY_MODES, type PgSecurityMode } from './security/modes.ts';
+
+/**
+ * `role`: the harness connects as `eventbench` (LOGIN, owner of database `eventbench`, no SUPERUSER, no
+ * CREATEDB, no CREATEROLE, no REPLICATION), every TCP login by password (scram-sha-256). `tls`: `ssl=on`
+ * with certificates made for the run, only TLS connections accepted (`hostssl`), clients verify the server
+ * against the run's CA (`sslmode=verify-full`). docs/security.md.
+ */
+export { PG_SECURITY_MODES, type PgSecurityMode };
+
+/** The role, passwords and certificates a secured managed PostgreSQL was made with. */
+export interface PostgresSecurity {
+  mode: PgSecurityMode;
+  /** The harness's role (`role` modes); `url` connects as it. */
+  role?: { user: string; password: string; database: string };
+  /** The superuser `postgres` and its URL (a password in `role` modes): for administration and tests only. */
+  superuserUrl: string;
+  tls?: RunCertificates;
+}
+
+/** A managed PostgreSQL; `security` is set when it was started with one. */
+export interface PostgresServerHandle extends ServerHandle {
+  readonly security?: PostgresSecurity;
+}
 
 export interface ManagedPostgresOptions {
   /** `embedded` (default), `system`, or a directory holding `initdb` and `postgres`. */
@@ -28,6 +54,8 @@ export interface ManagedPostgresOptions {
    * standby can be copied from (src/infra/managed-postgres-standby.ts).
    */
   afterInitdb?: (initialized: { dataDir: string; user: { uid: number; gid: number } | undefined }) => Promise<void>;
+  /** A non-superuser role for the harness and/or TLS (`PG_SECURITY_MODES`). Default `none`: trust auth, superuser. */
+  security?: PgSecurityMode;
 }
 
 /** The binaries a managed PostgreSQL runs, and the user it runs as (set when we are root). */
@@ -65,7 +93,7 @@ export const LOGICAL_DECODING_SETTINGS: Record<string, string> = {
   max_wal_senders: '10',
 };
 
-export async function startManagedPostgres(options: ManagedPostgresOptions = {}): Promise<ServerHandle> {
+export async function startManagedPostgres(options: ManagedPostgresOptions = {}): Promise<PostgresServerHandle> {
   const { binDir, source, version, user } = await postgresInstallation(options.bin ?? 'embedded');
   const postgres = join(binDir, 'postgres');
   const initdb = join(binDir, 'initdb');
@@ -73,11 +101,23 @@ export async function startManagedPostgres(options: ManagedPostgresOptions = {})
   const dir = createOwnedDir('eventbench-pg-');
   const rootDir = dir.path;
   const dataDir = join(rootDir, 'data');
+  const securityMode = options.security ?? 'none';
+  const withRole = securityMode.startsWith('role');
+  const withTls = securityMode.endsWith('tls');
+  const superPassword = withRole ? newSecret() : undefined;
+  let tls: RunCertificates | undefined;
   try {
     if (user) chownSync(rootDir, user.uid, user.gid);
+    const pwArgs: string[] = [];
+    if (superPassword) {
+      const pwfile = join(rootDir, 'superuser.pw');
+      writeFileSync(pwfile, `${superPassword}\n`, { mode: 0o600 });
+      if (user) chownSync(pwfile, user.uid, user.gid);
+      pwArgs.push(`--pwfile=${pwfile}`);
+    }
     // --no-sync: the cluster is throwaway, fsyncing initdb's files only costs startup time. The server
     // itself runs with fsync on.
-    await runInDir(dir, initdb, ['-D', dataDir, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync'], {
+    await runInDir(dir, initdb, ['-D', dataDir, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync', ...pwArgs], {
       env: { ...process.env, LC_ALL: 'C' },
       timeoutMs: 60_000,
       ...(user ?? {}),
@@ -88,18 +128,30 @@ export async function startManagedPostgres(options: ManagedPostgresOptions = {})
     throw new ConfigError(`initdb (${initdb}) failed: ${(e.stderr || e.message).trim().split('\n').slice(-2).join(' ')}`, { cause: err });
   }
   try {
+    if (securityMode !== 'none') {
+      if (withTls) tls = makeRunCertificates(rootDir, user);
+      // Replaces initdb's trust-everything file: TCP from loopback only, TLS only with `tls`, passwords with `role`.
+      const method = withRole ? 'scram-sha-256' : 'trust';
+      writeFileSync(join(dataDir, 'pg_hba.conf'), `# eventbench managed PostgreSQL, security ${securityMode}\n${withTls ? 'hostssl' : 'host'} all all 127.0.0.1/32 ${method}\n`);
+    }
     await options.afterInitdb?.({ dataDir, user });
   } catch (err) {
     await dir.remove();
     throw err;
   }
 
-  const settings = { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(options.settings ?? {}).map(([k, v]) => [k, String(v)])) };
+  const tlsSettings: Record<string, string> = tls ? { ssl: 'on', ssl_cert_file: tls.certFile, ssl_key_file: tls.keyFile } : {};
+  const settings = { ...DEFAULT_SETTINGS, ...tlsSettings, ...Object.fromEntries(Object.entries(options.settings ?? {}).map(([k, v]) => [k, String(v)])) };
+  const role = withRole ? { user: 'eventbench', password: newSecret(), database: 'eventbench' } : undefined;
+  // verify-full: the server's certificate must be signed by the run's CA and name 127.0.0.1.
+  const sslParams = tls ? `?sslmode=verify-full&sslrootcert=${encodeURIComponent(tls.caFile)}` : '';
   try {
-    return await retryOnPortClash(async () => {
+    const handle = await retryOnPortClash(async () => {
       const port = await freePort();
-      const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      return startManagedProcess({
+      const superuserUrl = `postgres://postgres${superPassword ? `:${superPassword}` : ''}@127.0.0.1:${port}/postgres${sslParams}`;
+      const url = role ? `postgres://${role.user}:${role.password}@127.0.0.1:${port}/${role.database}${sslParams}` : superuserUrl;
+      const security: PostgresSecurity | undefined = securityMode === 'none' ? undefined : { mode: securityMode, ...(role ? { role } : {}), superuserUrl, ...(tls ? { tls } : {}) };
+      return startManagedProcess<{ security?: PostgresSecurity }>({
         kind: 'postgres',
         source,
         version,
@@ -112,12 +164,40 @@ export async function startManagedPostgres(options: ManagedPostgresOptions = {})
         args: ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
         ...(user ?? {}),
         stopSignal: 'SIGINT', // "fast" shutdown: abort open transactions, checkpoint, exit
-        probe: () => probePostgres(url),
-      });
+        probe: () => probePostgres(superuserUrl),
+      }, security ? { security } : {});
     });
+    if (role) {
+      try {
+        await createHarnessRole(handle.security!.superuserUrl, role);
+      } catch (err) {
+        await handle.stop();
+        throw err;
+      }
+    }
+    return handle;
   } catch (err) {
     await dir.remove();
     throw err;
+  }
+}
+
+/**
+ * The harness's role: it may log in and owns its database (so it creates its schemas and tables there), and
+ * nothing more. What this rules out is in docs/security.md (the hybrid's logical-decoding relay needs
+ * REPLICATION; chaos may end only this role's own sessions).
+ */
+async function createHarnessRole(superuserUrl: string, role: { user: string; password: string; database: string }): Promise<void> {
+  const client = new pg.Client({ connectionString: superuserUrl, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const ident = client.escapeIdentifier(role.user);
+    // A password is not a bind parameter in DDL: quoted as a literal (it is base64url, no quotes in it).
+    await client.query(`create role ${ident} login nosuperuser nocreatedb nocreaterole noreplication password ${client.escapeLiteral(role.password)}`);
+    await client.query(`create database ${client.escapeIdentifier(role.database)} owner ${ident}`);
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 

@@ -11,6 +11,8 @@ import pg from 'pg';
 import { ConfigError, StoreUnavailableError } from '../core/event-store.ts';
 import { startManagedNats, type NatsServerHandle } from './managed-nats.ts';
 import { startManagedPostgres } from './managed-postgres.ts';
+import type { NatsSecurityMode, PgSecurityMode } from './security/modes.ts';
+import { natsClientOptions } from './security/nats-client.ts';
 import { startManagedNatsCluster, type NatsClusterHandle } from './managed-nats-cluster.ts';
 import { startManagedPostgresWithStandby, type PostgresStandbyPair } from './managed-postgres-standby.ts';
 import type { Topology } from '../core/environment.ts';
@@ -38,6 +40,10 @@ export interface OpenServersOptions {
   clusterFaultProxies?: boolean;
   /** A managed single nats-server fsyncs before every ack where it can (2.10+; `--durability matched`). */
   natsSyncAlways?: boolean;
+  /** A managed single nats-server's accounts, users, token and/or TLS (docs/security.md). Default `none`. */
+  natsSecurity?: NatsSecurityMode;
+  /** A managed PostgreSQL's non-superuser role and/or TLS (docs/security.md). Default `none`. */
+  pgSecurity?: PgSecurityMode;
 }
 
 /** Which servers a command needs. `jetstream` (default: same as `nats`): a NATS URL must have JetStream enabled. */
@@ -102,10 +108,15 @@ export async function openServers(options: OpenServersOptions, needs: ServerNeed
     }
     // Start what is missing, both at once (each takes ~1 s); if one fails, the other is stopped too.
     const replicated = topology === 'replicated';
-    const pgOptions = { bin: options.pgBin, settings: options.pgSettings };
+    const natsSecurity = options.natsSecurity ?? 'none';
+    const pgSecurity = options.pgSecurity ?? 'none';
+    if (replicated && (natsSecurity !== 'none' || pgSecurity !== 'none')) {
+      throw new ConfigError('--nats-security / --pg-security apply to single managed servers: use --topology single, or secure your own servers and pass their URLs');
+    }
+    const pgOptions = { bin: options.pgBin, settings: options.pgSettings, ...(pgSecurity !== 'none' ? { security: pgSecurity } : {}) };
     const [postgres, nats] = await Promise.allSettled([
       needs.postgres && !servers.pgUrl ? (replicated ? startManagedPostgresWithStandby(pgOptions) : startManagedPostgres(pgOptions)) : undefined,
-      needs.nats && !servers.natsUrl ? (replicated ? startManagedNatsCluster({ faultProxies: options.clusterFaultProxies ?? false, syncAlways: options.natsSyncAlways ?? false }) : startManagedNats({ syncAlways: options.natsSyncAlways ?? false })) : undefined,
+      needs.nats && !servers.natsUrl ? (replicated ? startManagedNatsCluster({ faultProxies: options.clusterFaultProxies ?? false, syncAlways: options.natsSyncAlways ?? false }) : startManagedNats({ syncAlways: options.natsSyncAlways ?? false, ...(natsSecurity !== 'none' ? { security: natsSecurity } : {}) })) : undefined,
     ]);
     if (postgres.status === 'fulfilled' && postgres.value) {
       const v = postgres.value;
@@ -136,15 +147,24 @@ function nonEmpty(s: string | undefined): string | undefined {
   return s && s.trim() ? s.trim() : undefined;
 }
 
-/** Hides the password of a URL for messages and results. */
+/**
+ * Hides the secrets of a URL (or a comma-separated NATS list) for messages and results: a password, and
+ * a NATS URL's user part without a password, which is a token (docs/security.md). Anything that is not
+ * a URL is hidden whole when it has an `@` (it might be `user:secret@host`).
+ */
 export function redactUrl(url: string): string {
+  if (url.includes(',')) return url.split(',').map((part) => redactUrl(part.trim())).join(',');
+  // `user:secret@host:port` without a scheme would parse as scheme `user:`: hide everything before the @.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url.includes('@') ? `***@${url.slice(url.lastIndexOf('@') + 1)}` : url;
   try {
     const u = new URL(url);
-    if (!u.password) return url; // as given: URL's toString would add a trailing slash to some
-    u.password = '***';
+    const natsToken = NATS_SCHEMES.includes(u.protocol) && u.username && !u.password;
+    if (!u.password && !natsToken) return url; // as given: URL's toString would add a trailing slash to some
+    if (natsToken) u.username = '***';
+    else u.password = '***';
     return u.toString();
   } catch {
-    return url;
+    return url.includes('@') ? `***@${url.slice(url.lastIndexOf('@') + 1)}` : url;
   }
 }
 
@@ -220,7 +240,7 @@ async function checkNats(url: string, timeoutMs: number, needsJetStream: boolean
     throw new StoreUnavailableError(`NATS at ${redactUrl(url)} is unreachable: ${describe(err)} (check --nats-url / NATS_URL, or unset it to use a managed server)`, { cause: err });
   }
   try {
-    const nc = await connect({ servers: url.split(',').map((x) => x.trim()), timeout: timeoutMs, reconnect: false });
+    const nc = await connect({ ...natsClientOptions(url), timeout: timeoutMs, reconnect: false });
     await nc.close();
   } catch (err) {
     throw new StoreUnavailableError(`NATS at ${redactUrl(url)} is reachable but refused: ${describe(err)} (check the credentials in --nats-url / NATS_URL)`, { cause: err });

@@ -112,6 +112,9 @@ describe.each(SERVE_BACKENDS)('eventbench serve on $name', ({ name, cleanup }) =
       ['/replay?category=no.dots', /"category" must match pattern/],
       ['/replay?category=case&limit=501', /"limit" must be <= 500/],
       ['/replay?category=case&from=-1', /"from" must be >= 0/],
+      ['/replay?category=case&at=yesterday', /"at" must be an ISO 8601 time with a zone/],
+      ['/replay?category=case&at=2026-12-04T21:10:05', /"at" must be an ISO 8601 time with a zone/],
+      ['/replay?category=case&at=2026-12-04T21:10:05Z&from=3', /either query parameter "from" .* or "at"/],
     ];
     for (const [path, message] of cases) {
       const { status, body } = await get(`${serve.url}${path}`);
@@ -183,6 +186,37 @@ describe.each(SERVE_BACKENDS)('eventbench serve on $name', ({ name, cleanup }) =
     expect(one.body.steps[1].readModel.events).toBe(4);
     expect(one.body.steps[1].readModel.cases.byDecision.payment_plan).toBe(1);
     expect(one.body.steps[1].readModel.cases.cases).toBe(1);
+  });
+
+  it('GET /replay?at= starts at the first event at or after a time, with the model of every event before it', async () => {
+    const all = (await get(`${serve.url}/replay?category=case&from=0&limit=500`)).body.steps as { position: number; timestamp: string; readModel: unknown }[];
+    expect(all).toHaveLength(CASES * 4);
+    // A time taken from an event in the middle: the first event at or after it (an earlier one may share its millisecond).
+    const at = new Date(Date.parse(all[6]!.timestamp)).toISOString();
+    const first = all.findIndex((s) => Date.parse(s.timestamp) >= Date.parse(at));
+    expect(first).toBeGreaterThan(0);
+    const page = await get(`${serve.url}/replay?category=case&at=${encodeURIComponent(at)}&limit=3`);
+    expect(page.status).toBe(200);
+    expect(page.body.seek).toEqual({ at, position: all[first]!.position });
+    expect(page.body.steps.map((s: { position: number }) => s.position)).toEqual(all.slice(first, first + 3).map((s) => s.position));
+    expect(page.body.steps[0].readModel).toEqual(all[first]!.readModel);
+    // The next page by position continues from there.
+    const next = await get(`${serve.url}/replay?category=case&from=${page.body.next}&limit=1`);
+    expect(next.body.steps[0].readModel).toEqual(all[first + 3]!.readModel);
+    // A zone other than Z means the same instant.
+    const shifted = new Date(Date.parse(at) + 3_600_000).toISOString().replace('Z', '+01:00');
+    expect((await get(`${serve.url}/replay?category=case&at=${encodeURIComponent(shifted)}&limit=1`)).body.seek.position).toBe(all[first]!.position);
+
+    const early = await get(`${serve.url}/replay?category=case&at=2000-01-01T00:00:00Z&limit=1`);
+    expect(early.body.steps[0].position).toBe(all[0]!.position);
+    const late = await get(`${serve.url}/replay?category=case&at=2999-01-01T00:00:00Z`);
+    expect(late.body).toMatchObject({ steps: [], done: true, next: all[all.length - 1]!.position, seek: { position: null } });
+
+    const stream = (await get(`${serve.url}/replay?stream=${caseStreams[2]}&from=0`)).body.steps as { version: number; timestamp: string }[];
+    const inStream = await get(`${serve.url}/replay?stream=${caseStreams[2]}&at=${encodeURIComponent(stream[2]!.timestamp)}`);
+    const v = stream.find((s) => Date.parse(s.timestamp) >= Date.parse(stream[2]!.timestamp))!.version;
+    expect(inStream.body.steps[0].version).toBe(v);
+    expect(inStream.body.steps[0].readModel.events).toBe(v);
   });
 
   it('GET /metrics is Prometheus text with the events the subscription handled', async () => {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:serve` as a user runs it, short and slow (against the test servers): it ends by itself,
  * writes a .json and .md whose shape is right (per backend the rates, what every SSE client saw, ordered
- * latency percentiles, the event-loop delay, the environment), and leaves nothing on servers it did not
+ * latency percentiles, the SSE clients, PASS or FAIL, the event-loop delay, the environment), and leaves nothing on servers it did not
  * start. The numbers are not judged (a shared machine).
  */
 import { execFile } from 'node:child_process';
@@ -43,13 +43,22 @@ describe('bench:serve', () => {
         expect(r.fromIntended.p99).toBeLessThanOrEqual(r.fromIntended.max);
         expect(r.fromAck.p99).toBeLessThanOrEqual(r.fromIntended.max);
         expect(typeof r.targetMet).toBe('boolean');
+        expect(r.verdict).toBe(r.targetMet ? 'PASS' : 'FAIL');
+        // A FAIL says why; a PASS has nothing to say.
+        expect(r.failReasons.length > 0).toBe(!r.targetMet);
+        expect(r.clients).toBe(2);
+        expect(r.achievedRate).toBeGreaterThan(0);
+        expect(r.fromIntended.p50).toBeGreaterThan(0);
         expect(r.eventLoopDelayP99Ms).toBeGreaterThan(0);
       }
+      expect(result.verdict).toBe(result.runs.every((r: { targetMet: boolean }) => r.targetMet) ? 'PASS' : 'FAIL');
       expect(result.environment.postgres.version).toBeTruthy();
       expect(result.environment.nats.version).toBeTruthy();
       const md = readFileSync(join(out, files[1]!), 'utf8');
-      expect(md).toMatch(/\| postgres \| 200 \/ \d+ \|/);
-      expect(md).toMatch(/\| jetstream \| 200 \/ \d+ \|/);
+      // backend, target / achieved rate, SSE clients, ..., p50 / p99 / max, ..., PASS or FAIL.
+      for (const b of ['postgres', 'jetstream']) expect(md).toMatch(new RegExp(`\\| ${b} \\| 200 / \\d+ \\| 2 \\| .* \\| [\\d.]+ / [\\d.]+ / [\\d.]+ \\| .* \\| (PASS|FAIL) \\|`));
+      expect(md).toMatch(/Verdict: \*\*(PASS|FAIL)\*\*/);
+      for (const r of result.runs) if (!r.targetMet) expect(md).toContain(`- ${r.backend} FAIL: ${r.failReasons.join('; ')}`);
       const schemas = await withClient((c) => c.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'servebench\\_%'`));
       expect(schemas.rows).toEqual([]);
       expect(await deleteStreams(testNatsUrl(), 'servebench_')).toEqual([]);

@@ -2,7 +2,8 @@
  * The live page and replay view of `eventbench serve` in a real browser (Debian's Chromium, headless,
  * through playwright-core) over a real PostgreSQL store: the status turns live, appended events appear at
  * the top and the statistics cards change, the system filter hides the other system's rows; the replay
- * view plays the case category and the read model (cases by status and decision) changes as it plays.
+ * view plays the case category and the read model (cases by status and decision) changes as it plays,
+ * and a time picked seeks to the first event at or after it, with the read model of everything before.
  * The page asks nothing of any other origin (no CDN) and logs no error. Screenshots go to the test's
  * temp dir (EVENTBENCH_SCREENSHOT_DIR keeps them elsewhere).
  */
@@ -38,7 +39,8 @@ beforeAll(async () => {
   await appendCases(store, CASES);
   serve = await startServe(store, { host: '127.0.0.1', port: 0, subscription: uniqueName('sub') });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  // UTC: the replay's time picker (datetime-local) is in the browser's local time; the test writes UTC.
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, timezoneId: 'UTC' });
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
@@ -110,6 +112,34 @@ describe('the replay view', () => {
     await expect.poll(() => page.locator('#replay-play').isEnabled()).toBe(true);
     expect(await text('#replay-message')).toMatch(/End of what is stored/);
     await page.screenshot({ path: join(shots, 'serve-replay-end.png'), fullPage: true });
+  }, 30_000);
+
+  it('seeks to the first event at or after a time picked and rebuilds the read model up to it', async () => {
+    const events = await store.readAll({ category: 'case', fromPosition: 0, limit: 1000 });
+    expect(events).toHaveLength(CASES * 4);
+    // The third case's intake: 8 events (two whole cases) lie before it, unless one shares its millisecond.
+    const atMs = Date.parse(events[8]!.timestamp);
+    const first = events.findIndex((e) => Date.parse(e.timestamp) >= atMs);
+    const target = events[first]!;
+    const completedBefore = events.slice(0, first + 1).filter((e) => e.type === 'case.completed').length;
+    await page.fill('#replay-from', '0');
+    await page.fill('#replay-at', new Date(atMs).toISOString().replace(/Z$/, ''));
+    await page.click('#replay-reset');
+    await expect.poll(() => text('#replay-message')).toContain(`Ready at position ${target.position}, the first event at or after ${new Date(atMs).toISOString()}`);
+    await page.click('#replay-step');
+    await expect.poll(() => text('#replay-position')).toBe(String(target.position));
+    expect(await text('#replay-applied')).toBe(String(first + 1));
+    expect(await text('#replay-event')).toContain(`${target.type}\n${target.stream} v${target.version}`);
+    expect(await text('#rm-status tr[data-key="completed"] td.n')).toBe(String(completedBefore));
+    expect(await page.locator('#replay-log li').count()).toBe(1);
+    await page.screenshot({ path: join(shots, 'serve-replay-by-time.png'), fullPage: true });
+    expect(statSync(join(shots, 'serve-replay-by-time.png')).size).toBeGreaterThan(10_000);
+
+    // A time after every event: nothing to play yet, said so.
+    await page.fill('#replay-at', '2999-01-01T00:00:00.000');
+    await page.click('#replay-reset');
+    await expect.poll(() => text('#replay-message')).toMatch(/^No event at or after 2999-01-01T00:00:00.000Z yet/);
+    await page.fill('#replay-at', '');
 
     expect(problems).toEqual([]);
     expect(foreign).toEqual([]);

@@ -21,6 +21,7 @@ interface ServeCliOptions extends ServerCliOptions {
   host: string;
   namespace: string;
   subscription: string;
+  token?: string;
 }
 
 /** Listens on host:port and lets go at once: a taken port is a bad-input line before any server starts. */
@@ -44,7 +45,8 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'HTTP port (0 = any free port)', '3002')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--namespace <name>', 'PostgreSQL schema / JetStream stream prefix / memory namespace', 'eventbench')
-    .option('--subscription <name>', 'the durable subscription that follows the store (a restart resumes from its checkpoint)', DEFAULT_SUBSCRIPTION);
+    .option('--subscription <name>', 'the durable subscription that follows the store (a restart resumes from its checkpoint)', DEFAULT_SUBSCRIPTION)
+    .option('--token <token>', 'require "Authorization: Bearer <token>" on every route but /health (default: $EVENTBENCH_SERVE_TOKEN; prefer the variable: a flag shows in ps)');
   addServerOptions(cmd).action(async (opts: ServeCliOptions) => {
     const name = opts.backend;
     if (!name) throw new UsageError(`--backend is required: ${BACKEND_NAMES.join(', ')}`);
@@ -55,6 +57,11 @@ export function registerServe(program: Command): void {
     if (!/^[A-Za-z][A-Za-z0-9_]{0,40}$/.test(opts.namespace)) throw new ConfigError(`--namespace ${JSON.stringify(opts.namespace)}: letters, digits and "_", starting with a letter`);
     if (!SUBSCRIPTION_NAME_PATTERN.test(opts.subscription)) {
       throw new UsageError(`--subscription ${JSON.stringify(opts.subscription)}: letters, digits, "_" and "-", starting with a letter`);
+    }
+    const token = opts.token ?? (process.env.EVENTBENCH_SERVE_TOKEN || undefined);
+    // Never echo the token: the message names the rule only.
+    if (token !== undefined && !/^[\x21-\x7e]{16,}$/.test(token)) {
+      throw new UsageError('--token / EVENTBENCH_SERVE_TOKEN: at least 16 printable characters without spaces (e.g. openssl rand -hex 24)');
     }
     await checkPortFree(opts.host, port);
 
@@ -78,9 +85,11 @@ export function registerServe(program: Command): void {
       await store.init();
       process.stderr.write(`eventbench serve: reading the ${name} store...\n`);
       const { startServe } = await import('../../runners/serve/run.ts');
-      const handle = await startServe(store, { host: opts.host, port, subscription: opts.subscription });
+      const handle = await startServe(store, { host: opts.host, port, subscription: opts.subscription, ...(token ? { token } : {}) });
       try {
-        process.stderr.write(`eventbench serve: ${handle.caughtUp} events read; listening on ${handle.url} (live page at ${handle.url}/, API at ${handle.url}/events); Ctrl-C to stop\n`);
+        const page = token ? `${handle.url}/?token=<token>` : `${handle.url}/`;
+        const auth = token ? '; every route but /health needs "Authorization: Bearer <token>"' : '';
+        process.stderr.write(`eventbench serve: ${handle.caughtUp} events read; listening on ${handle.url} (live page at ${page}, API at ${handle.url}/events${auth}); Ctrl-C to stop\n`);
         if (!interrupted) await stopped;
       } finally {
         await handle.close();

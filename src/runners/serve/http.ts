@@ -4,6 +4,7 @@
  * names them), the live page and its replay view (static files from ./public), and `/metrics`.
  */
 import Fastify, { type FastifyInstance, type FastifySchemaValidationError } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { CATEGORY_PATTERN, ConfigError, isEventStoreError, STREAM_NAME_PATTERN } from '../../core/event-store.ts';
@@ -23,6 +24,8 @@ export interface HttpParts {
   metrics: Registry;
   /** Called before `/metrics` renders (refreshes gauges such as the subscription's lag). */
   beforeScrape?: () => Promise<void>;
+  /** When set, every route but `/health` needs this bearer token (docs/security.md §serve). */
+  token?: string;
 }
 
 const PUBLIC_FILES = {
@@ -34,6 +37,8 @@ const PUBLIC_FILES = {
 /** Everything the page needs comes from this server: no CDN, no inline script. */
 const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'";
 
+/** `2026-12-04T21:10:05Z`, `2026-12-04T21:10:05.123+01:00`: a date, a time and a zone, so no server's local time is guessed. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const limitSchema = (max: number, dflt: number) => ({ type: 'integer', minimum: 1, maximum: max, default: dflt });
 const query = (properties: Record<string, object>) => ({ type: 'object', additionalProperties: false, properties });
 
@@ -74,13 +79,15 @@ export function buildApp(parts: HttpParts): FastifyInstance {
     Object.entries(PUBLIC_FILES).map(([route, [file, type]]) => [route, { body: readFileSync(new URL(file, publicDir)), type }]),
   );
 
+  if (parts.token) installBearerAuth(app, parts.token);
+
   app.setErrorHandler((err: Error, req, reply) => {
     const status = (err as { statusCode?: number }).statusCode;
     if ((err as { validation?: unknown }).validation || status === 400 || (isEventStoreError(err) && err.code === 'config')) {
       return reply.code(400).send({ error: 'Bad Request', message: err.message });
     }
     // Not the client's fault: said on the server's stderr too, where whoever runs `serve` looks.
-    process.stderr.write(`eventbench serve: ${req.method} ${req.url}: ${err.message}\n`);
+    process.stderr.write(`eventbench serve: ${req.method} ${withoutToken(req.url)}: ${err.message}\n`);
     return reply.code(status && status >= 400 ? status : 500).send({ error: 'Internal Server Error', message: err.message });
   });
 
@@ -132,25 +139,34 @@ export function buildApp(parts: HttpParts): FastifyInstance {
     sse.add(reply.raw, readSide.recent(req.query.limit));
   });
 
-  app.get<{ Querystring: { category?: string; stream?: string; from: number; limit: number } }>(
+  app.get<{ Querystring: { category?: string; stream?: string; from?: number; at?: string; limit: number } }>(
     '/replay',
     {
       schema: {
         querystring: query({
           category: { type: 'string', pattern: CATEGORY_PATTERN.source },
           stream: { type: 'string', pattern: STREAM_NAME_PATTERN.source },
-          from: { type: 'integer', minimum: 0, default: 0 },
+          from: { type: 'integer', minimum: 0 },
+          // An ISO 8601 time with its zone (the page sends toISOString()): the replay starts at the first event at or after it.
+          at: { type: 'string', maxLength: 40 },
           limit: limitSchema(REPLAY_MAX_LIMIT, REPLAY_DEFAULT_LIMIT),
         }),
       },
-      schemaErrorFormatter: formatter({ querystring: ['category', 'stream', 'from', 'limit'] }),
+      schemaErrorFormatter: formatter({ querystring: ['category', 'stream', 'from', 'at', 'limit'] }),
     },
     async (req, reply) => {
-      const { category, stream, from, limit } = req.query;
+      const { category, stream, from, at, limit } = req.query;
       if ((category === undefined) === (stream === undefined)) {
         return reply.code(400).send({ error: 'Bad Request', message: 'give exactly one of query parameters "category" (e.g. case) or "stream" (e.g. case-123)' });
       }
-      return replayer.page(stream !== undefined ? { stream } : { category: category! }, from, limit);
+      const source = stream !== undefined ? { stream } : { category: category! };
+      if (at === undefined) return replayer.page(source, from ?? 0, limit);
+      if (from !== undefined) return reply.code(400).send({ error: 'Bad Request', message: 'give either query parameter "from" (a position) or "at" (a time), not both' });
+      const atMs = ISO_TIME.test(at) ? Date.parse(at) : Number.NaN;
+      if (!Number.isFinite(atMs)) {
+        return reply.code(400).send({ error: 'Bad Request', message: `query parameter "at" must be an ISO 8601 time with a zone, e.g. 2026-12-04T21:10:05Z (got ${JSON.stringify(at)})` });
+      }
+      return replayer.pageAt(source, atMs, limit);
     },
   );
 
@@ -160,4 +176,61 @@ export function buildApp(parts: HttpParts): FastifyInstance {
   });
 
   return app;
+}
+
+/** The cookie the live page gets after `/?token=`: its scripts, fetches and EventSource then carry it. */
+const TOKEN_COOKIE = 'eventbench_token';
+/** Routes a browser opens by URL, where it cannot set a header: the token may come as `?token=`. */
+const TOKEN_IN_QUERY = new Set(['/', '/events/stream']);
+
+/** A request URL with any `token=` parameter hidden, for log lines. */
+function withoutToken(url: string): string {
+  return url.replace(/([?&]token=)[^&]*/g, '$1***');
+}
+
+/** Constant-time equality of two strings of any length (compares their SHA-256 digests). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * Every route but `/health` answers 401 unless the request carries the token: `Authorization: Bearer T`
+ * (API clients), the `eventbench_token` cookie (the live page, set when it is opened as `/?token=T`, which
+ * then redirects to `/` so the token leaves the address bar), or `?token=T` on `/events/stream`
+ * (EventSource cannot set headers). The `token` parameter is removed before the route's schema sees it.
+ */
+function installBearerAuth(app: FastifyInstance, token: string): void {
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const query = req.query as Record<string, unknown>;
+    const fromQuery = typeof query.token === 'string' ? query.token : undefined;
+    delete query.token;
+    if (path === '/health') return;
+    const header = req.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    const cookie = req.headers.cookie
+      ?.split(';')
+      .map((c) => c.trim())
+      .find((c) => c.startsWith(`${TOKEN_COOKIE}=`))
+      ?.slice(TOKEN_COOKIE.length + 1);
+    const queryToken = TOKEN_IN_QUERY.has(path) ? fromQuery : undefined;
+    const accepted = [bearer, cookie && decodeURIComponent(cookie), queryToken].some((t) => t !== undefined && sameSecret(t, token));
+    if (!accepted) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="eventbench"')
+        .send({ error: 'Unauthorized', message: 'this server needs its token: send "Authorization: Bearer <token>", or open the live page as /?token=<token>' });
+    }
+    if (path === '/' && queryToken !== undefined) {
+      const rest = new URLSearchParams(req.url.split('?')[1] ?? '');
+      rest.delete('token');
+      const location = rest.size > 0 ? `/?${rest.toString()}` : '/';
+      return reply
+        .code(303)
+        .header('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
+        .header('location', location)
+        .send();
+    }
+  });
 }

@@ -29,6 +29,8 @@ export interface ServeOptions {
   port: number;
   /** The durable subscription's name (default `eventbench-serve`). */
   subscription?: string;
+  /** Every route but `/health` needs `Authorization: Bearer <token>` (docs/security.md). */
+  token?: string;
   now?: () => number;
 }
 
@@ -56,6 +58,7 @@ export async function startServe(store: EventStore, options: ServeOptions): Prom
     sse,
     replayer: new Replayer(store),
     metrics: metrics.registry,
+    ...(options.token ? { token: options.token } : {}),
     beforeScrape: async () => {
       if (subscription) metrics.setQueueDepth(await subscription.lag());
     },

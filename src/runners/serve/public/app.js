@@ -129,7 +129,8 @@ source.onmessage = (m) => {
 // Replay: pages of /replay, each event with the read model after it
 // ------------------------------------------------------------------------------------------------
 
-const replay = { steps: [], next: 0, done: false, timer: undefined, loaded: false };
+// `at`: an ISO time to seek to, until the first page has been fetched; then pages follow `next`.
+const replay = { steps: [], next: 0, at: undefined, seeking: undefined, done: false, timer: undefined, loaded: false };
 
 function message(text) {
   $('replay-message').textContent = text;
@@ -154,18 +155,47 @@ function replayQuery() {
 }
 
 async function fetchPage() {
-  const res = await fetch(`/replay?${replayQuery()}&from=${replay.next}&limit=50`);
+  const where = replay.at !== undefined ? `at=${encodeURIComponent(replay.at)}` : `from=${replay.next}`;
+  const res = await fetch(`/replay?${replayQuery()}&${where}&limit=50`);
   const body = await res.json();
   if (!res.ok) throw new Error(body.message ?? res.statusText);
+  replay.at = undefined;
   replay.steps.push(...body.steps);
   replay.done = body.done;
   replay.next = body.next;
+  return body;
+}
+
+/** The time picked (datetime-local is the browser's local time), as an ISO time with its zone; undefined when empty. */
+function pickedTime() {
+  const value = $('replay-at').value;
+  if (!value) return undefined;
+  const t = new Date(value);
+  return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
+}
+
+/** Seeks to the first event at or after the picked time: its page is fetched now, so the message can say where that is. */
+async function seek(at) {
+  replay.at = at;
+  message(`Seeking the first event at or after ${at} …`);
+  try {
+    const body = await fetchPage();
+    $('replay-position').textContent = body.from;
+    message(
+      body.seek?.position == null
+        ? `No event at or after ${at} yet (end at position ${replay.next}): Step or Play to pick up events appended since.`
+        : `Ready at position ${body.seek.position}, the first event at or after ${at}: Step or Play.`,
+    );
+  } catch (err) {
+    message(`Replay failed: ${err.message}`);
+  }
 }
 
 function reset() {
   pause();
   replay.steps = [];
   replay.next = Math.max(0, Number($('replay-from').value) || 0);
+  replay.at = undefined;
   replay.done = false;
   replay.loaded = true;
   $('replay-position').textContent = replay.next;
@@ -175,11 +205,15 @@ function reset() {
   table('rm-status', {});
   table('rm-decision', {});
   table('rm-types', {});
+  const at = pickedTime();
+  // Step and Play wait for the seek: its page is the first one.
+  if (at !== undefined) return (replay.seeking = seek(at).finally(() => (replay.seeking = undefined)));
   message(`Ready at position ${replay.next}: Step or Play.`);
 }
 
 async function step() {
-  if (!replay.loaded) reset();
+  if (!replay.loaded) await reset();
+  if (replay.seeking) await replay.seeking;
   try {
     if (!replay.steps.length) await fetchPage();
   } catch (err) {
@@ -226,12 +260,12 @@ async function play() {
   replay.timer = setTimeout(tick, 0);
 }
 
-$('replay-reset').addEventListener('click', reset);
+$('replay-reset').addEventListener('click', () => void reset());
 $('replay-step').addEventListener('click', () => void step());
 $('replay-play').addEventListener('click', () => void play());
 $('replay-pause').addEventListener('click', pause);
 $('replay-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  reset();
+  void reset();
 });
-for (const id of ['replay-kind', 'replay-source', 'replay-from']) $(id).addEventListener('change', () => (replay.loaded = false));
+for (const id of ['replay-kind', 'replay-source', 'replay-from', 'replay-at']) $(id).addEventListener('change', () => (replay.loaded = false));
