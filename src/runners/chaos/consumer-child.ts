@@ -32,7 +32,7 @@ export interface ConsumerChildArgs {
   settings?: Record<string, unknown>;
 }
 
-const args = JSON.parse(process.argv[2] ?? '{}') as ConsumerChildArgs;
+const args = JSON.parse(process.env.EVENTBENCH_CONSUMER_CHILD_ARGS ?? '{}') as ConsumerChildArgs; // CONSUMER_CHILD_ARGS_ENV
 const store = await createStore(args.backend, {
   ...(args.backend === 'postgres' ? { pgUrl: args.url, settings: { pollIntervalMs: 200, connectTimeoutMs: 2_000, ...args.settings } } : { natsUrl: args.url, settings: { ...args.settings } }),
   namespace: args.namespace,

@@ -174,14 +174,20 @@ export async function startConsumerProcess(options: ConsumerProcessOptions): Pro
   return consumer;
 }
 
+/** The environment variable that carries a chaos consumer child's arguments (JSON). */
+export const CONSUMER_CHILD_ARGS_ENV = 'EVENTBENCH_CONSUMER_CHILD_ARGS';
+
 /**
  * The command that starts a chaos run's consumer (src/runners/chaos/consumer-child.ts) in a child
  * process, for `startConsumerProcess`: the same Node, TypeScript through tsx's loader as the CLI itself.
+ * Its arguments travel in the child's environment, not its argv: they hold the server URL, which may carry
+ * a password or token, and any user on the machine can read a process's argv (`ps`), not its environment.
  */
-export function chaosConsumerCommand(args: ConsumerChildArgs): Pick<ConsumerProcessOptions, 'command' | 'args' | 'cwd'> {
+export function chaosConsumerCommand(args: ConsumerChildArgs): Pick<ConsumerProcessOptions, 'command' | 'args' | 'cwd' | 'env'> {
   return {
     command: process.execPath,
-    args: ['--import', 'tsx', fileURLToPath(new URL('./consumer-child.ts', import.meta.url)), JSON.stringify(args)],
+    args: ['--import', 'tsx', fileURLToPath(new URL('./consumer-child.ts', import.meta.url))],
     cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+    env: { ...process.env, [CONSUMER_CHILD_ARGS_ENV]: JSON.stringify(args) },
   };
 }
