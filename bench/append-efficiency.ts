@@ -42,16 +42,31 @@ export interface PartOutcome {
   meetsTarget: boolean | null;
 }
 
-/** Runs `eventbench bench` as a child; Ctrl-C / SIGTERM reach it (it writes partial results and exits). */
-function runCli(args: string[]): Promise<number> {
+/**
+ * Runs `eventbench bench` as a child; Ctrl-C / SIGTERM reach it (it writes partial results and exits).
+ * With `timeoutMs`, a child still running then is interrupted as Ctrl-C would (it writes what it has),
+ * and killed 30 s later if it has not ended: a wrapper that waits forever is worse than a failed part.
+ */
+export function runCli(args: string[], options: { timeoutMs?: number; stdout?: 'inherit' | 'ignore' } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'bench', ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [BIN, 'bench', ...args], { stdio: ['ignore', options.stdout ?? 'inherit', 'inherit'] });
     const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
+    let kill: NodeJS.Timeout | undefined;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            process.stderr.write(`eventbench: bench still running after ${Math.round(options.timeoutMs! / 1000)} s: interrupting it\n`);
+            child.kill('SIGINT');
+            kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          }, options.timeoutMs);
     const done = (): void => {
       process.off('SIGINT', forward);
       process.off('SIGTERM', forward);
+      clearTimeout(timer);
+      clearTimeout(kill);
     };
     child.once('error', (err) => {
       done();

@@ -168,6 +168,20 @@ export interface Subscription extends AsyncDisposable {
   lag(): Promise<number>;
   /** Stops fetching, waits for handlers in flight (bounded), releases resources. Idempotent. */
   close(): Promise<void>;
+  /**
+   * The subscription as the server holds it (JetStream: the durable consumer's name and config, from
+   * consumer info), for results to say what ran. Absent where the server keeps no such settings.
+   */
+  serverSettings?(): Promise<SubscriptionServerSettings>;
+}
+
+/** A subscription's settings read back from the server (`Subscription.serverSettings`). */
+export interface SubscriptionServerSettings {
+  name: string;
+  /** Deliveries handed out and not yet acknowledged, at most (JetStream `max_ack_pending`). */
+  maxAckPending: number;
+  ackWaitMs: number;
+  maxDeliver: number;
 }
 
 export interface DeadLetter {

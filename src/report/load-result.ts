@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { environmentSchema } from '../core/environment.ts';
+import { serverSnapshotsSchema } from '../infra/server-snapshots.ts';
 
 /**
  * 2 (2026-12-04): `maxSearch` gained `limitFound` and `hint` (a max search in which no step failed found
@@ -196,6 +197,15 @@ export const backendResultSchema = z.object({
       lagEnd: z.number().nullable(),
       lagMax: z.number().nullable(),
       caughtUp: z.boolean(),
+      /**
+       * The consumer's name and in-flight bound as it ran: read back from the server's consumer info
+       * (`source: server`, JetStream) or the bound the subscriber enforces itself (`client`, PostgreSQL).
+       * Absent in results written before it was recorded.
+       */
+      settings: z
+        .object({ name: z.string(), maxAckPending: z.number().int(), ackWaitMs: z.number().nullable(), maxDeliver: z.number().int().nullable(), source: z.enum(['server', 'client']) })
+        .nullable()
+        .optional(),
     })
     .nullable(),
   storage: z
@@ -220,6 +230,26 @@ export const backendResultSchema = z.object({
       steps: z.array(maxStepSchema),
     })
     .nullable(),
+  /**
+   * The closed loop's retry policy (`--retries N`, a scenario's `retries:`): on a conflict the writer
+   * re-reads the stream version and sends again, at most `limit` times. `retries` conflicts were retried,
+   * `retriedAppends` successful appends needed at least one, `abandoned` were given up after `limit` (each
+   * counted as a conflict error); their shares are of the successful appends. The append latency above
+   * includes the retries (first send -> final ack); `retriedLatency` is that of the retried appends alone.
+   * Absent without a retry policy.
+   */
+  retries: z
+    .object({
+      limit: z.number().int().nonnegative(),
+      retries: z.number().int().nonnegative(),
+      retriedAppends: z.number().int().nonnegative(),
+      abandoned: z.number().int().nonnegative(),
+      retriesPerSuccess: z.number().nonnegative(),
+      retriedShare: z.number().nonnegative(),
+      retriedLatency: latencySchema,
+    })
+    .nullable()
+    .optional(),
   thresholds: z.array(thresholdOutcomeSchema),
   histograms: z.object({
     unit: z.literal('microseconds'),
@@ -278,6 +308,12 @@ export const backendResultSchema = z.object({
     .object({ appends: z.number().int(), events: z.number().int(), bytes: z.number().int(), ms: z.number(), generatedLive: z.number().int() })
     .nullable()
     .optional(),
+  /**
+   * The round's servers' own counters at the start and end of its load, per server (src/infra/server-snapshots.ts):
+   * PostgreSQL's pg_stat_database / pg_stat_wal / pg_stat_bgwriter (/ pg_stat_checkpointer), NATS's /healthz,
+   * /varz, /jsz, /connz. Absent for a round that failed, on in-process backends, and in files before 2026-12-04 22:00.
+   */
+  serverSnapshots: serverSnapshotsSchema.optional(),
 });
 
 export const scenarioSchema = z.object({

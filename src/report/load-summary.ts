@@ -5,9 +5,10 @@
  * between backends are listed, because a faster backend that guarantees less is not simply faster.
  */
 import { ERROR_KINDS } from '../core/metrics.ts';
+import { formatSnapshotDelta } from '../infra/server-snapshots.ts';
 import { formatRate } from './format.ts';
 import type { BackendResult, LoadResult, Spread } from './load-result.ts';
-import { renderTablesMarkdown } from './tables.ts';
+import { queriesOf, renderTablesMarkdown } from './tables.ts';
 import { verdictLine } from './verdict.ts';
 
 const fmtMs = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -109,6 +110,13 @@ export function formatComparisonTable(result: LoadResult, markdown = false): str
     columns.push({ header: 'cases/s', value: (b) => (b.pipeline ? fmtInt(b.pipeline.casesPerSec) : 'n/a') });
     columns.push({ header: 'case p99 ms', value: (b) => (b.pipeline && b.pipeline.latency.count > 0 ? fmtMs(b.pipeline.latency.p99) : 'n/a') });
   }
+  if (result.backends.some((b) => b.retries)) {
+    // The closed loop's retry policy (--retries): what retrying conflicts cost per successful append.
+    columns.push({ header: 'retries/append', value: (b) => (b.retries ? b.retries.retriesPerSuccess.toFixed(2) : 'n/a') });
+    columns.push({ header: 'retried', value: (b) => (b.retries ? `${(100 * b.retries.retriedShare).toFixed(1)}%` : 'n/a') });
+    columns.push({ header: 'retried p99 ms', value: (b) => (b.retries && b.retries.retriedLatency.count > 0 ? fmtMs(b.retries.retriedLatency.p99) : 'n/a') });
+    columns.push({ header: 'given up', value: (b) => (b.retries ? fmtInt(b.retries.abandoned) : 'n/a') });
+  }
   const rows = [columns.map((c) => c.header), ...result.backends.map((b) => columns.map((c) => c.value(b)))];
   return table(rows, markdown);
 }
@@ -190,6 +198,7 @@ export function formatSideBySide(result: LoadResult, markdown = false): string |
     const w = c.idempotencyWindowMs;
     return w === null ? 'forever' : typeof w === 'number' ? `${w / 1000} s` : String(w);
   });
+  semantic('queries', (a) => queriesOf(a, caps(a)));
   // The clause after "means" (the whole line, with the settings behind it, is printed above the table).
   semantic('an ack means', (a) => {
     const ack = b.durability.sides.find((x) => x.backend === a)?.ack;
@@ -336,6 +345,8 @@ export function renderSummaryMarkdown(result: LoadResult): string {
       `- consumer: ${b.consumer ? `${fmtInt(b.consumer.processed)} processed, ${b.consumer.failed} failed, lag max ${b.consumer.lagMax}, end ${b.consumer.lagEnd}` : 'off'}`,
       `- storage: ${b.storage ? `${fmtInt(b.storage.events)} events, ${fmtInt(b.storage.bytes)} bytes, ${fmtBytes(b.storage.bytesPerEvent)} bytes/event${storageDetail(b.storage)}` : 'n/a'}`,
       `- CPU / memory: load generator ${b.resources.loadGenerator.cpuPercent}% CPU, ${fmtInt(b.resources.loadGenerator.rssMaxBytes / 2 ** 20)} MiB${b.resources.servers.map((s) => `; ${s.name} ${s.cpuPercent}% CPU, ${fmtInt(s.rssMaxBytes / 2 ** 20)} MiB`).join('')}`,
+      // The servers' own counters between the start and the end of the load (result.json: serverSnapshots).
+      ...(b.serverSnapshots ?? []).map((e) => `- server counters, end - start: ${formatSnapshotDelta(e)}`),
       '',
     );
     if (b.thresholds.length) {

@@ -29,6 +29,12 @@ export interface MeasuredWindow {
   serviceTime: string;
   sendDelay: string;
   timeline: { second: number; appends: number; events: number; errors: number; dropped: number; latency: string }[];
+  /**
+   * The closed loop's retry policy (`--retries N`): conflicts answered by re-reading the stream version and
+   * retrying, appends that needed any, appends given up after N, and the latency (first send -> final ack)
+   * of the retried ones. Absent without a retry policy.
+   */
+  retries?: { limit: number; retries: number; retriedAppends: number; abandoned: number; retriedLatency: string };
 }
 
 /** The measured window's target schedule (open loop): the rate at an offset, and its mean. */
@@ -112,13 +118,27 @@ export function assembleBackendResult(run: MeasuredRun): BackendResult {
     errors: { ...measured.errors, total: errorsTotal, rate: measured.sent > 0 ? errorsTotal / measured.sent : 0 },
     dropped: { count: measured.dropped, rate: attempted > 0 ? measured.dropped / attempted : 0 },
     late: { count: measured.late, thresholdMs: run.lateThresholdMs },
-    consumer: consumer ? { processed: consumer.processed, failed: consumer.failed, lagEnd: consumer.lagEnd, lagMax: consumer.lagMax, caughtUp: consumer.caughtUp } : null,
+    consumer: consumer ? { processed: consumer.processed, failed: consumer.failed, lagEnd: consumer.lagEnd, lagMax: consumer.lagMax, caughtUp: consumer.caughtUp, ...(consumer.settings !== undefined ? { settings: consumer.settings } : {}) } : null,
     storage: run.storage,
     resources: run.resources,
     timeline,
     maxSearch: run.maxSearch,
+    ...(measured.retries ? { retries: retriesBlock(measured.retries, measured.appends) } : {}),
     thresholds: [],
     histograms: { unit: 'microseconds', latency: measured.latency, endToEnd: consumer ? encodeHistogram(consumer.endToEnd) : null },
+  };
+}
+
+/** What the retries cost, per successful append (`retries` of the result). */
+function retriesBlock(r: NonNullable<MeasuredWindow['retries']>, appends: number): NonNullable<BackendResult['retries']> {
+  return {
+    limit: r.limit,
+    retries: r.retries,
+    retriedAppends: r.retriedAppends,
+    abandoned: r.abandoned,
+    retriesPerSuccess: appends > 0 ? Math.round((r.retries / appends) * 10_000) / 10_000 : 0,
+    retriedShare: appends > 0 ? Math.round((r.retriedAppends / appends) * 10_000) / 10_000 : 0,
+    retriedLatency: summarize(decodeHistogram(r.retriedLatency)),
   };
 }
 

@@ -150,6 +150,26 @@ export function ackMeaning(result: RenderableResult, backend: string): string {
   }
 }
 
+/**
+ * What a reader can ask of the stored events besides the contract's reads (the "queries" row of docs/case-processing.md's comparison table),
+ * from where the events live (the server an append is acknowledged by, as `ackSide`) and the backend's
+ * `globalOrder` capability: rows of a PostgreSQL table answer any SQL; a JetStream stream answers by
+ * subject and sequence only.
+ */
+export function queriesOf(backend: string, capabilities: Record<string, boolean | number | null> | null | undefined): string {
+  const global = capabilities?.globalOrder === true ? 'all streams in one order' : 'one category at a time';
+  switch (ackSide(backend)) {
+    case 'postgres':
+      return `SQL over the events table (any column, jsonb data and metadata, joins), besides by stream and ${global}`;
+    case 'jetstream':
+      return `by stream (subject) and ${global} from a sequence; nothing by content (a consumer or read model per question)`;
+    case 'memory':
+      return `by stream and ${global}, in this process only`;
+    default:
+      return 'n/a';
+  }
+}
+
 /** CPU microseconds per event stored over the whole run (warm-up and drain included, as the sampler measures). */
 export function cpuPerEvent(b: RenderableBackend): { servers: number | null; client: number | null } {
   const events = b.totals.wholeRun.events;
@@ -214,6 +234,7 @@ export function capabilityTable(result: RenderableResult): Table {
   const stores = storesOf(result).map((s) => s.entries[0]!);
   const names = [...new Set(stores.flatMap((b) => Object.keys(b.capabilities ?? {})))];
   const rows = names.map((name) => [name, ...stores.map((b) => capabilityText(name, b.capabilities?.[name]))]);
+  rows.push(['queries', ...stores.map((b) => queriesOf(b.backend, b.capabilities))]);
   rows.push(['what an ack means', ...stores.map((b) => ackMeaning(result, b.backend))]);
   const durability = benchBlock(result)?.durability;
   if (durability) rows.push(['durability profile', ...stores.map(() => `${durability.profile}: ${durability.changes.join('; ')}`)]);

@@ -113,6 +113,11 @@ describe('raw-jetstream', () => {
     expect(await raw.appendToStream('case-b', [event('eb4'), event('eb5')], { expectedVersion: 3 })).toMatchObject({ streamVersion: 5 });
     expect(await raw.streamVersion('case-b')).toBe(5);
     expect((await adapter.readStream('case-b')).map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
+    // A multi-event append asks first whether any id is stored, as the adapter does, so a chain never
+    // stops half-way at a stored id: a clash publishes nothing, a retry of the whole append is a duplicate.
+    await expect(raw.appendToStream('case-b', [event('eb6'), event('eb2')], { expectedVersion: 5 })).rejects.toBeInstanceOf(DuplicateEventError);
+    expect(await raw.appendToStream('case-b', [event('eb4'), event('eb5')], { expectedVersion: 3 })).toMatchObject({ streamVersion: 5, duplicate: true });
+    expect(await raw.streamVersion('case-b')).toBe(5);
 
     const all = await raw.readAll({ category: 'case' });
     expect(all.map((e) => e.id)).toEqual(['ea1', 'eb1', 'eb2', 'eb3', 'eb4', 'eb5']);

@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/event-store.ts';
 import { applyScenario, BENCH_SCENARIO_DIR, benchScenarioNames, loadBenchScenario, scenarioFlags, withScenario } from '../../src/runners/bench/scenario-catalog.ts';
 import { parseDuration } from '../../src/runners/load/parse.ts';
+import { createGenerator } from '../../src/runners/load/load-side.ts';
+import { parseLoadOptions, type LoadCliOptions } from '../../src/cli/commands/load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventbench-test-bench-scenarios-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +36,8 @@ describe('bench scenarios', () => {
     expect(scenarioFlags(loadBenchScenario('catch-up'), true)).toMatchObject({ replay: 'catch-up' });
     expect(scenarioFlags(loadBenchScenario('projection-rebuild'), true)).toMatchObject({ workload: 'debt-cases', replay: 'projection-rebuild' });
     expect(scenarioFlags(loadBenchScenario('many-streams'), false)).toMatchObject({ streams: '1000000' });
-    expect(scenarioFlags(loadBenchScenario('contention'), false)).toMatchObject({ executor: 'closed', streams: '4' });
+    expect(scenarioFlags(loadBenchScenario('contention'), false)).toMatchObject({ executor: 'closed', streams: '4', retries: '10' });
+    expect(scenarioFlags(loadBenchScenario('contention'), true)).toMatchObject({ retries: '10' });
   });
 
   const base = 'description: a test scenario\nworkload: synthetic\n';
@@ -50,6 +53,10 @@ describe('bench scenarios', () => {
     ['a replay the workload has no read model for', `${base}replay: projection-rebuild\n`, /bad-9\.yaml: replay: --replay projection-rebuild rebuilds the debt-case read model/],
     ['a bad SLO', `${base}executor: max\nrate: 100/s\nslo: 'error_rate<1%'\n`, /bad-10\.yaml: slo: .*append latency objective/],
     ['processors on a workload without any', `${base}processors: true\n`, /bad-11\.yaml: processors: .*has none/],
+    ['an event size for a workload with its own sizes', 'description: a test scenario\nworkload: documents\neventSize: 1024\n', /bad-12\.yaml: eventSize: .*documents's events have the sizes of their domain/],
+    ['retries without a closed loop', `${base}rate: 100/s\nretries: 3\n`, /bad-13\.yaml: retries: --retries cannot be combined with --rate \(a constant rate\): --retries belongs to --executor closed/],
+    ['a consumer name JetStream would refuse', `${base}consumer: { name: "a.b", maxAckPending: 100 }\n`, /bad-14\.yaml: consumer: "a\.b": letters, digits/],
+    ['an event size below the minimum', `${base}quick: { eventSize: 10 }\n`, /bad-15\.yaml: quick\.eventSize: .*at least 128 bytes/],
   ];
   it.each(bad.map(([what, text, re], i) => [what, text, re, i] as const))('a scenario with %s is refused with the file and field named', (_, text, re, i) => {
     writeFileSync(join(dir, `bad-${i + 1}.yaml`), text);
@@ -77,5 +84,30 @@ describe('bench scenarios', () => {
     expect(withScenario({}, () => false).scenario).toBeNull();
     const { notice } = withScenario({ scenario: 'documents', quick: true, rate: '50/s' }, (k) => k === 'rate');
     expect(notice).toMatch(/^scenario documents \(quick\) from scenarios\/bench\/documents\.yaml: documents, 200\/s constant.*; overridden by flags: rate$/);
+  });
+
+  it('a scenario\'s eventSize reaches the events: catch-up and many-streams write ~1 KB of data per event, set explicitly', () => {
+    const cliDefaults = { workload: 'synthetic', duration: '5s', warmup: '1s', maxInFlight: '1000', workers: '1', streams: '1000', seed: '1', drainTimeout: '10s', threshold: [], namespace: 'eventbench', consumer: true, metrics: true, metricsHost: '127.0.0.1' } as unknown as LoadCliOptions;
+    for (const [name, bytes] of [['catch-up', 1024], ['many-streams', 1024]] as const) {
+      for (const quick of [false, true]) {
+        expect(scenarioFlags(loadBenchScenario(name), quick)).toMatchObject({ eventSize: String(bytes) });
+        const { opts } = withScenario({ ...cliDefaults, scenario: name, quick }, () => false);
+        const parsed = parseLoadOptions(opts, { rate: '500/s' });
+        expect(parsed.scenario.eventBytes).toBe(bytes);
+        const gen = createGenerator({ ...parsed.scenario, index: 0, count: 1 });
+        for (let i = 0; i < 20; i++) {
+          for (const e of gen.next().events) {
+            const size = JSON.stringify(e.data).length;
+            expect(Math.abs(size - bytes) / bytes).toBeLessThan(0.03);
+          }
+        }
+      }
+    }
+    // And a different value really changes the events (the test would pass on the default alone otherwise).
+    writeFileSync(join(dir, 'sized.yaml'), 'description: a test scenario\nworkload: synthetic\neventSize: 4096\n');
+    const { opts } = withScenario({ ...cliDefaults, scenario: 'sized' }, () => false, dir);
+    const gen = createGenerator({ ...parseLoadOptions(opts, { rate: '500/s' }).scenario, index: 0, count: 1 });
+    const size = JSON.stringify(gen.next().events[0]!.data).length;
+    expect(Math.abs(size - 4096) / 4096).toBeLessThan(0.03);
   });
 });

@@ -46,6 +46,23 @@ describe('secured servers given by URL', () => {
     await Promise.allSettled([nats?.stop(), postgres?.stop()]);
   });
 
+  it('bench with its raw-driver baselines authenticates like the adapters and keeps the passwords out of everything it writes', async () => {
+    const secrets = [nats.security!.users!.domain.password, postgres.security!.role!.password];
+    const out = join(tempDir('eventbench-secrets-bench-'), 'run');
+    const bench = await eventbench(
+      ['bench', '--backends', 'postgres,jetstream', '--rate', '50/s', '--duration', '2s', '--warmup', '0s', '--pg-url', postgres.url, '--nats-url', nats.url, '--out', out],
+      240_000,
+    );
+    expect(bench.code, bench.stderr).toBe(0);
+    const written = everythingWritten(bench, out);
+    for (const secret of secrets) expect(written).not.toContain(secret);
+    // Every round ran, the raw drivers' included: raw-jetstream connected with the URL's credentials and TLS.
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    const rounds = JSON.stringify(result);
+    for (const store of ['raw-postgres', 'raw-jetstream']) expect(rounds).toContain(store);
+    expect(rounds).not.toMatch(/Authorization Violation/);
+  }, 300_000);
+
   it('load (hybrid: PostgreSQL and NATS) and doctor keep the passwords out of everything they write', async () => {
     const secrets = [nats.security!.users!.domain.password, postgres.security!.role!.password];
     const out = join(tempDir('eventbench-secrets-'), 'run');

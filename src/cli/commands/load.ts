@@ -24,7 +24,7 @@ import { startMetricsServer, type MetricsServer } from '../../runners/load/metri
 import { planPregeneration } from '../../runners/load/load-side.ts';
 import { checkReplay, REPLAY_KINDS, type ReplayKind } from '../../runners/bench/catch-up.ts';
 import { fmtCount } from '../../report/format.ts';
-import { parseDuration, parsePositiveInt } from '../../runners/load/parse.ts';
+import { parseBatch, parseConsumerSettings, parseDuration, parseEventSize, parsePositiveInt } from '../../runners/load/parse.ts';
 import { assertStartAtFits, generatorRunId, parseGeneratorId, parseStartAt } from '../../runners/load/start-at.ts';
 import { LATE_SEND_MS } from '../../runners/load/recorder.ts';
 import { assertScenarioFitsBackend, EXECUTORS, runLoad, type LoadScenario } from '../../runners/load/run.ts';
@@ -50,6 +50,7 @@ export interface LoadCliOptions extends ServerCliOptions {
   rate?: string;
   stages?: string;
   writers?: string;
+  retries?: string;
   duration: string;
   warmup: string;
   maxInFlight: string;
@@ -76,6 +77,8 @@ export interface LoadCliOptions extends ServerCliOptions {
   processors?: boolean;
   batch?: string;
   eventSize?: string;
+  consumerName?: string;
+  maxAckPending?: string;
   startAt?: string;
   generatorId?: string;
 }
@@ -91,6 +94,7 @@ export function addLoadOptions(cmd: Command, defaults: { duration: string; warmu
     .option('--rate <rate>', `arrival rate, e.g. 100/s, 100/sec, 1.5k/s or 6000/min, at most ${fmtCount(MAX_RATE_PER_SEC)}/s in total: constant (default ${defaults.rate ?? '100/s'}), the first step of max, the start of a ramp (default 0)`)
     .option('--stages <list>', "ramp stages <rate>:<duration>, e.g. '100/s:10s,1000/s:20s' (linear from the previous rate)")
     .option('--writers <n>', 'closed loop: concurrent writers, each sending its next append when the previous one returns (default 10)')
+    .option('--retries <n>', 'closed loop: on a version conflict re-read the stream version and send again, at most n times (default: no retries, a conflict is counted); the result reports retries per successful append and the appends given up')
     .option('--duration <time>', `measured duration (max: the whole search), e.g. 60s, 1m30s or 2h, at most ${MAX_DURATION_MS / 86_400_000} days`, defaults.duration)
     .option('--warmup <time>', 'warm-up before measuring, excluded from results', defaults.warmup)
     .option('--max-in-flight <n>', 'appends outstanding at most; a due append beyond it is dropped and counted (k6: dropped iterations)', '1000')
@@ -106,6 +110,8 @@ export function addLoadOptions(cmd: Command, defaults: { duration: string; warmu
     .option('--namespace <name>', 'PostgreSQL schema / JetStream stream prefix of the run', 'eventbench')
     .option('--run-id <id>', 'synthetic workload: prefix of stream names and event ids (default: random; set it to reproduce a run byte for byte)')
     .option('--no-consumer', 'do not run the consumer (no end-to-end latency, lag or processing metrics)')
+    .option('--consumer-name <name>', "the run consumer's durable name (default load_<run id>); it is deleted when the run ends, so never name a subscription the namespace already uses (bench rounds have namespaces of their own)")
+    .option('--max-ack-pending <n>', "the run consumer's deliveries in flight at most: JetStream max_ack_pending, PostgreSQL the subscription's in-flight bound (default 256)")
     .option('--no-metrics', 'do not record Prometheus metrics (the harness-overhead baseline)')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on this port during the run (0 = any free port)')
     .option('--metrics-host <host>', 'address the /metrics server binds to', '127.0.0.1')
@@ -142,7 +148,7 @@ export function parseLoadOptions(opts: LoadCliOptions, defaults: { rate: string 
   // Each executor parses its own flags and refuses the others' (executors/index.ts).
   const chosen = executorFromFlags(
     opts.executor,
-    { rate: opts.rate, stages: opts.stages, writers: opts.writers, slo: opts.slo, stepDuration: opts.stepDuration },
+    { rate: opts.rate, stages: opts.stages, writers: opts.writers, slo: opts.slo, stepDuration: opts.stepDuration, retries: opts.retries },
     { rate: defaults.rate, durationMs },
   );
   const thresholds = opts.threshold.map((t) => parseThreshold(t));
@@ -181,6 +187,7 @@ export function parseLoadOptions(opts: LoadCliOptions, defaults: { rate: string 
     ...(opts.processors ? { processors: true } : {}),
     ...(opts.batch !== undefined ? { batch: parseBatch(opts.batch, opts.workload) } : {}),
     ...(opts.eventSize !== undefined ? { eventBytes: parseEventSize(opts.eventSize, opts.workload) } : {}),
+    ...(opts.consumerName !== undefined || opts.maxAckPending !== undefined ? { consumerSettings: parseConsumerSettings(opts.consumerName, opts.maxAckPending) } : {}),
     ...chosen.fields,
   };
   executors[scenario.executor].validate(scenario);
@@ -191,20 +198,6 @@ export function parseLoadOptions(opts: LoadCliOptions, defaults: { rate: string 
   const notices = [...chosen.notices];
   if (workers > cores) notices.push(`--workers ${workers} on ${cores} cores: the workers share the cores with each other (and local servers); fewer workers may reach a higher rate`);
   return { scenario, thresholds, namespace, metricsPort, observability, notices, pregenerate: opts.pregenerate === true, replay: opts.replay as ReplayKind | undefined };
-}
-
-/** `--batch n`: the synthetic workload's events per append; other workloads decide their own appends. */
-function parseBatch(text: string, workload: string): number {
-  if (workload !== 'synthetic') throw new ConfigError(`--batch sets the synthetic workload's events per append; ${workload} decides its own (use --workload synthetic or drop --batch)`);
-  return parsePositiveInt(text, '--batch', MAX_BATCH);
-}
-
-/** `--event-size bytes`: the synthetic workload's data size; other workloads' events have their domain's sizes. */
-function parseEventSize(text: string, workload: string): number {
-  if (workload !== 'synthetic') throw new ConfigError(`--event-size sets the synthetic workload's event size; ${workload}'s events have the sizes of their domain (use --workload synthetic or drop --event-size)`);
-  const bytes = parsePositiveInt(text, '--event-size', MAX_EVENT_BYTES);
-  if (bytes < MIN_EVENT_BYTES) throw new ConfigError(`--event-size ${bytes}: at least ${MIN_EVENT_BYTES} bytes (the event's own fields take about 60)`);
-  return bytes;
 }
 
 export function parseBackend(name: string | undefined): BackendName {

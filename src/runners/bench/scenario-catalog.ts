@@ -22,7 +22,7 @@ import { executorFromFlags } from '../load/executors/index.ts';
 import { assertPipelineWorkload } from '../load/pipeline.ts';
 import { checkReplay, REPLAY_KINDS } from './catch-up.ts';
 import { MAX_WORKERS } from '../load/limits.ts';
-import { parseDuration, parsePositiveInt } from '../load/parse.ts';
+import { parseBatch, parseConsumerSettings, parseDuration, parseEventSize, parsePositiveInt } from '../load/parse.ts';
 import { EXECUTOR_NAMES } from '../load/scenario.ts';
 import { parseThreshold } from '../load/thresholds.ts';
 
@@ -35,6 +35,8 @@ const runFields = {
   rate: z.string().optional(),
   stages: z.string().optional(),
   writers: z.number().int().min(1).optional(),
+  /** Closed loop: retries per append on a version conflict (`--retries`). */
+  retries: z.number().int().min(0).optional(),
   slo: z.string().optional(),
   stepDuration: z.string().optional(),
   duration: z.string().optional(),
@@ -43,7 +45,8 @@ const runFields = {
   streams: z.number().int().min(1).max(1_000_000).optional(),
   workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
   maxInFlight: z.number().int().min(1).optional(),
-  consumer: z.boolean().optional(),
+  /** The run's consumer: on or off, or on with its settings (`--consumer-name`, `--max-ack-pending`). */
+  consumer: z.union([z.boolean(), z.object({ name: z.string().optional(), maxAckPending: z.number().int().min(1).optional() }).strict()]).optional(),
   thresholds: z.array(z.string()).optional(),
   /** After the load: time reading it all back from position 0 (`--replay`). */
   replay: z.enum(REPLAY_KINDS).optional(),
@@ -51,6 +54,10 @@ const runFields = {
   pregenerate: z.boolean().optional(),
   /** Run the workload's processors next to the load (`--processors`; debt-cases). */
   processors: z.boolean().optional(),
+  /** Bytes of each event's data (`--event-size`; synthetic workload). */
+  eventSize: z.number().int().min(1).optional(),
+  /** Events per append (`--batch`; synthetic workload). */
+  batch: z.number().int().min(1).optional(),
 };
 
 export const BenchScenarioSchema = z
@@ -74,6 +81,7 @@ export interface ScenarioFlags {
   rate?: string;
   stages?: string;
   writers?: string;
+  retries?: string;
   slo?: string;
   stepDuration?: string;
   duration?: string;
@@ -83,10 +91,14 @@ export interface ScenarioFlags {
   workers?: string;
   maxInFlight?: string;
   consumer?: boolean;
+  consumerName?: string;
+  maxAckPending?: string;
   threshold?: string[];
   replay?: string;
   pregenerate?: boolean;
   processors?: boolean;
+  eventSize?: string;
+  batch?: string;
   backends?: string;
 }
 
@@ -159,11 +171,15 @@ function checkValues(s: BenchScenario, quick: boolean): void {
   for (const t of v.thresholds ?? []) check('thresholds', () => parseThreshold(t));
   check('replay', () => checkReplay(v.replay, s.workload));
   if (v.processors) check('processors', () => assertPipelineWorkload(s.workload));
+  const consumer = v.consumer;
+  if (typeof consumer === 'object') check('consumer', () => parseConsumerSettings(consumer.name, consumer.maxAckPending === undefined ? undefined : String(consumer.maxAckPending)));
+  if (v.eventSize !== undefined) check('eventSize', () => parseEventSize(String(v.eventSize), s.workload));
+  if (v.batch !== undefined) check('batch', () => parseBatch(String(v.batch), s.workload));
   // The executor's own rules (its flags, which combinations it accepts), as `bench` would apply them.
   check(null, () =>
     executorFromFlags(
       v.executor,
-      { rate: v.rate, stages: v.stages, writers: v.writers === undefined ? undefined : String(v.writers), slo: v.slo, stepDuration: v.stepDuration },
+      { rate: v.rate, stages: v.stages, writers: v.writers === undefined ? undefined : String(v.writers), slo: v.slo, stepDuration: v.stepDuration, retries: v.retries === undefined ? undefined : String(v.retries) },
       { rate: '500/s', durationMs },
     ),
   );
@@ -189,6 +205,7 @@ export function scenarioFlags(s: BenchScenario, quick: boolean): ScenarioFlags {
   set('rate', v.rate);
   set('stages', v.stages);
   set('writers', str(v.writers));
+  set('retries', str(v.retries));
   set('slo', v.slo);
   set('stepDuration', v.stepDuration);
   set('duration', v.duration);
@@ -197,11 +214,19 @@ export function scenarioFlags(s: BenchScenario, quick: boolean): ScenarioFlags {
   set('streams', str(v.streams));
   set('workers', str(v.workers));
   set('maxInFlight', str(v.maxInFlight));
-  set('consumer', v.consumer);
+  if (typeof v.consumer === 'object') {
+    set('consumer', true);
+    set('consumerName', v.consumer.name);
+    set('maxAckPending', str(v.consumer.maxAckPending));
+  } else {
+    set('consumer', v.consumer);
+  }
   set('threshold', v.thresholds);
   set('replay', v.replay);
   set('pregenerate', v.pregenerate);
   set('processors', v.processors);
+  set('eventSize', str(v.eventSize));
+  set('batch', str(v.batch));
   return out;
 }
 
@@ -211,7 +236,7 @@ export function scenarioFlags(s: BenchScenario, quick: boolean): ScenarioFlags {
  * so that the user's choice is never refused for clashing with the file; `--rate` alone only replaces
  * the scenario's rate.
  */
-const EXECUTOR_KEYS = ['executor', 'rate', 'stages', 'writers', 'slo', 'stepDuration'] as const;
+const EXECUTOR_KEYS = ['executor', 'rate', 'stages', 'writers', 'retries', 'slo', 'stepDuration'] as const;
 const EXECUTOR_PICKERS = ['executor', 'stages', 'writers'] as const;
 
 /**
@@ -249,8 +274,11 @@ export function describeRun(s: BenchScenario, quick = false): string {
   ];
   if ((v.workers ?? 1) > 1) parts.push(`${v.workers} workers`);
   if (v.consumer === false) parts.push('no consumer');
+  if (typeof v.consumer === 'object') parts.push(`consumer ${v.consumer.name ?? 'load_<run id>'} (max ack pending ${v.consumer.maxAckPending ?? 256})`);
   if (v.pregenerate) parts.push('pregenerated');
   if (v.processors) parts.push('with the case processors');
+  if (v.eventSize !== undefined) parts.push(`${v.eventSize}-byte events`);
+  if ((v.batch ?? 1) > 1) parts.push(`${v.batch} events per append`);
   if (v.replay) parts.push(`then ${v.replay} from position 0`);
   parts.push(s.backends.join(','));
   return parts.join(', ');

@@ -6,7 +6,7 @@
  * the trace of its append (tracing.ts). The subscription is the run's own (`load_<runId>`): it
  * is deleted when the run stops, so runs leave no checkpoints or durable consumers behind.
  */
-import type { EventStore, RecordedEvent, Subscription } from '../../core/event-store.ts';
+import type { EventStore, RecordedEvent, Subscription, SubscriptionServerSettings } from '../../core/event-store.ts';
 import type { ConsumeMetrics } from '../../core/metrics.ts';
 import type { WorkloadModule } from '../../workloads/workload.ts';
 import type { Clock } from './clock.ts';
@@ -15,6 +15,29 @@ import { newHistogram, recordMs, summarize, type Histogram } from '../../report/
 import { endConsumeSpan, startConsumeSpan } from './tracing.ts';
 
 const LAG_POLL_MS = 1000;
+/**
+ * Deliveries handed out and not yet acknowledged, at most, unless the scenario says (`consumer:
+ * { maxAckPending }`): 256 keeps a fast backend's consumer from being the run's limit here.
+ */
+export const DEFAULT_MAX_ACK_PENDING = 256;
+
+/** The run consumer's settings a scenario may set (`consumer: { name: file_processor, maxAckPending: 100 }`). */
+export interface RunConsumerSettings {
+  /** The durable subscription's name (default `load_<runId>`); still deleted when the run ends. */
+  name?: string;
+  /** JetStream `max_ack_pending`; on PostgreSQL the subscription's bound on events in flight. */
+  maxAckPending?: number;
+}
+
+/** What the result records of the consumer's settings: read back from the server where it holds them. */
+export interface ConsumerSettingsRecord {
+  name: string;
+  maxAckPending: number;
+  ackWaitMs: number | null;
+  maxDeliver: number | null;
+  /** `server`: from the server's consumer info; `client`: the bound the subscriber enforces itself (PostgreSQL). */
+  source: 'server' | 'client';
+}
 /**
  * Seconds whose end-to-end histogram stays open for late deliveries; an older second is summarised to its
  * p50 / p99 and its histogram freed, so a long run keeps ~64 histograms, not one per second. An event
@@ -40,6 +63,8 @@ export class RunConsumer {
   private subscription: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
+  /** The settings the consumer ran with, read back after it started (null before). */
+  settings: ConsumerSettingsRecord | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -48,15 +73,20 @@ export class RunConsumer {
     private readonly clock: Clock,
   ) {}
 
-  async start(name: string): Promise<void> {
+  async start(defaultName: string, settings: RunConsumerSettings = {}): Promise<void> {
+    const name = settings.name ?? defaultName;
+    const maxInFlight = settings.maxAckPending ?? DEFAULT_MAX_ACK_PENDING;
     this.subscription = await this.store.subscribe(name, (event) => this.handle(event), {
       category: this.workload.category,
       from: 'end',
       maxDeliver: 3,
       backoffMs: [100],
-      maxInFlight: 256,
+      maxInFlight,
       closeTimeoutMs: 2000,
     });
+    // What ran, as the server holds it where it does (a JetStream consumer's info), not what was asked for.
+    const server: SubscriptionServerSettings | undefined = await this.subscription.serverSettings?.();
+    this.settings = server ? { ...server, source: 'server' } : { name, maxAckPending: maxInFlight, ackWaitMs: null, maxDeliver: 3, source: 'client' };
     this.timer = setInterval(() => void this.pollLag(), LAG_POLL_MS);
     this.timer.unref();
   }

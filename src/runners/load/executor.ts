@@ -63,6 +63,11 @@ export interface PhaseSpec {
   maxInFlight: number;
   /** After the schedule ends, wait this long at most for appends in flight (the rest count as unfinished). */
   drainTimeoutMs: number;
+  /**
+   * Closed loop (`--retries N`): on a version conflict the writer re-reads the stream's version and sends
+   * the same events again, at most N times, before giving the append up. Absent: conflicts are not retried.
+   */
+  retries?: number;
 }
 
 export type PhaseResult = Record<string, WindowResult>;
@@ -129,7 +134,7 @@ export class LoadExecutor {
     let windowStart = spec.startAt;
     for (const w of spec.windows) {
       const end = spec.startAt + Math.min(w.endOffsetMs, spec.durationMs);
-      recorders.push({ name: w.name, endOffsetMs: w.endOffsetMs, rec: new WindowRecorder(windowStart, end) });
+      recorders.push({ name: w.name, endOffsetMs: w.endOffsetMs, rec: new WindowRecorder(windowStart, end, spec.retries) });
       windowStart = spec.startAt + w.endOffsetMs;
     }
     if (recorders.length === 0) throw new Error('a phase needs at least one window');
@@ -200,7 +205,7 @@ export class LoadExecutor {
           this.current = w;
           // Closed loop: the intended time is the send time, which is exactly what hides stalls
           // (coordinated omission). Reported as such; use an open-loop executor to see them.
-          const p = this.send(w.rec, null);
+          const p = this.send(w.rec, null, spec.retries ?? 0, signal);
           track(p);
           await p;
         }
@@ -253,8 +258,11 @@ export class LoadExecutor {
     }
   }
 
-  /** @param due the intended send time (open loop), or null (closed loop: intended = actual send). */
-  private send(rec: WindowRecorder, due: number | null): Promise<void> {
+  /**
+   * @param due the intended send time (open loop), or null (closed loop: intended = actual send).
+   * @param retries conflicts to answer by re-reading the stream version and sending again (closed loop).
+   */
+  private send(rec: WindowRecorder, due: number | null, retries = 0, signal?: AbortSignal): Promise<void> {
     const planned = this.generator.next();
     const events = planned.events;
     const sentAt = this.clock.now();
@@ -267,26 +275,43 @@ export class LoadExecutor {
     this.firstSend ??= { intended, sent: sentAt };
     this.sent += 1;
     this.inFlight += 1;
-    return this.store.appendToStream(planned.stream, events, { expectedVersion: planned.expectedVersion }).then(
-      (result) => {
-        const ack = this.clock.now();
-        this.inFlight -= 1;
-        this.appends += 1;
-        this.events += events.length;
-        rec.onAck(intended, sentAt, ack, events.length, eventType);
-        this.metrics.published(eventType, events.length, (ack - intended) / 1000);
-        endAppendSpan(traced);
-        this.generator.observe?.(planned, { ok: true, result });
-      },
-      (error: unknown) => {
-        const kind = classifyError(error);
-        this.inFlight -= 1;
-        this.errors += 1;
-        rec.onError(kind, this.clock.now());
-        this.metrics.appendError(kind);
-        endAppendSpan(traced, error);
-        this.generator.observe?.(planned, { ok: false, error });
-      },
-    );
+    const attempt = (expectedVersion: PlannedAppend['expectedVersion'], retried: number): Promise<void> =>
+      this.store.appendToStream(planned.stream, events, { expectedVersion }).then(
+        (result) => {
+          const ack = this.clock.now();
+          this.inFlight -= 1;
+          this.appends += 1;
+          this.events += events.length;
+          // Latency from the first send: what a caller waited, retries included.
+          rec.onAck(intended, sentAt, ack, events.length, eventType);
+          if (retried > 0) rec.onRetriedAck(ack - intended);
+          this.metrics.published(eventType, events.length, (ack - intended) / 1000);
+          endAppendSpan(traced);
+          this.generator.observe?.(planned, { ok: true, result });
+        },
+        (error: unknown) => {
+          // A conflict stored nothing: load the stream's version again and send the same events after it.
+          if (error instanceof VersionConflictError && retried < retries && !signal?.aborted) {
+            rec.onRetry();
+            return this.store.streamVersion(planned.stream).then(
+              (version) => attempt(version, retried + 1),
+              (readError: unknown) => fail(readError, retried),
+            );
+          }
+          fail(error, retried);
+          return undefined;
+        },
+      );
+    const fail = (error: unknown, retried: number): void => {
+      if (retried > 0 && error instanceof VersionConflictError) rec.onAbandoned();
+      const kind = classifyError(error);
+      this.inFlight -= 1;
+      this.errors += 1;
+      rec.onError(kind, this.clock.now());
+      this.metrics.appendError(kind);
+      endAppendSpan(traced, error);
+      this.generator.observe?.(planned, { ok: false, error });
+    };
+    return attempt(planned.expectedVersion, 0);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../../core/event-store.ts';
 import { fmtCount, formatRate } from '../../report/format.ts';
+import { MAX_BATCH, MAX_EVENT_BYTES, MIN_EVENT_BYTES } from '../../workloads/synthetic.ts';
 import { MAX_DURATION_MS, MAX_RATE_PER_SEC } from './limits.ts';
 
 const RATE_UNITS: Record<string, number> = { s: 1, sec: 1, second: 1, m: 1 / 60, min: 1 / 60, minute: 1 / 60 };
@@ -96,4 +97,30 @@ export function parsePositiveInt(text: string, flag: string, max = 1_000_000): n
     throw new ConfigError(`${flag} ${JSON.stringify(text)} must be a whole number from 1 to ${fmtCount(max)}`);
   }
   return n;
+}
+
+/** `--batch n`: the synthetic workload's events per append; other workloads decide their own appends. */
+export function parseBatch(text: string, workload: string): number {
+  if (workload !== 'synthetic') throw new ConfigError(`--batch sets the synthetic workload's events per append; ${workload} decides its own (use --workload synthetic or drop --batch)`);
+  return parsePositiveInt(text, '--batch', MAX_BATCH);
+}
+
+/** `--event-size bytes`: the synthetic workload's data size; other workloads' events have their domain's sizes. */
+export function parseEventSize(text: string, workload: string): number {
+  if (workload !== 'synthetic') throw new ConfigError(`--event-size sets the synthetic workload's event size; ${workload}'s events have the sizes of their domain (use --workload synthetic or drop --event-size)`);
+  const bytes = parsePositiveInt(text, '--event-size', MAX_EVENT_BYTES);
+  if (bytes < MIN_EVENT_BYTES) throw new ConfigError(`--event-size ${bytes}: at least ${MIN_EVENT_BYTES} bytes (the event's own fields take about 60)`);
+  return bytes;
+}
+
+/** A durable consumer / subscription name JetStream and PostgreSQL both take. */
+const CONSUMER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `--consumer-name`, `--max-ack-pending`: the run consumer's settings (absent: `load_<runId>`, 256). */
+export function parseConsumerSettings(name: string | undefined, maxAckPending: string | undefined): { name?: string; maxAckPending?: number } {
+  if (name !== undefined && !CONSUMER_NAME.test(name)) throw new ConfigError(`--consumer-name ${JSON.stringify(name)}: letters, digits, "_" and "-", at most 64 (a JetStream durable name)`);
+  return {
+    ...(name !== undefined ? { name } : {}),
+    ...(maxAckPending !== undefined ? { maxAckPending: parsePositiveInt(maxAckPending, '--max-ack-pending', 100_000) } : {}),
+  };
 }

@@ -50,15 +50,21 @@ export class WindowRecorder {
 
   /** Events acknowledged before the window's end (throughput counts these, by ack time). */
   eventsAckedInWindow = 0;
+  /** The retry policy's counts (`--retries`); null when the phase has none. */
+  private readonly retry: { limit: number; retries: number; retriedAppends: number; abandoned: number; latency: Histogram } | null;
 
   /**
    * @param originMs epoch ms that timeline second 0 starts at (the window's start).
    * @param endMs epoch ms the window ends at (acks after it do not count towards throughput).
    */
+  /** @param retryLimit the closed loop's retries per append (`--retries`); absent: no retry policy. */
   constructor(
     readonly originMs: number,
     readonly endMs: number,
-  ) {}
+    retryLimit?: number,
+  ) {
+    this.retry = retryLimit === undefined ? null : { limit: retryLimit, retries: 0, retriedAppends: 0, abandoned: 0, latency: newHistogram() };
+  }
 
   private bucket(atMs: number): SecondBucket {
     const s = Math.max(0, Math.floor((atMs - this.originMs) / 1000));
@@ -99,6 +105,23 @@ export class WindowRecorder {
     this.bucket(atMs).errors += 1;
   }
 
+  /** A conflict answered by a retry (the append is still in flight). */
+  onRetry(): void {
+    if (this.retry) this.retry.retries += 1;
+  }
+
+  /** A successful append that needed `retries` retries, `latencyMs` from its first send to the final ack. */
+  onRetriedAck(latencyMs: number): void {
+    if (!this.retry) return;
+    this.retry.retriedAppends += 1;
+    recordMs(this.retry.latency, latencyMs);
+  }
+
+  /** An append given up after the retry limit (also counted as a conflict error by `onError`). */
+  onAbandoned(): void {
+    if (this.retry) this.retry.abandoned += 1;
+  }
+
   /** `count` due sends (intended at `intendedMs`, or within its second) that were not made. */
   onDropped(intendedMs: number, count = 1): void {
     this.dropped += count;
@@ -122,6 +145,7 @@ export class WindowRecorder {
       timeline: [...this.seconds.entries()]
         .sort((a, b) => a[0] - b[0])
         .map(([second, b]) => ({ second, appends: b.appends, events: b.events, errors: b.errors, dropped: b.dropped, latency: encodeHistogram(b.latency) })),
+      ...(this.retry ? { retries: { limit: this.retry.limit, retries: this.retry.retries, retriedAppends: this.retry.retriedAppends, abandoned: this.retry.abandoned, retriedLatency: encodeHistogram(this.retry.latency) } } : {}),
     };
   }
 }
@@ -165,5 +189,22 @@ export function mergeWindowResults(results: WindowResult[]): WindowResult {
     timeline: [...seconds.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([second, b]) => ({ second, appends: b.appends, events: b.events, errors: b.errors, dropped: b.dropped, latency: encodeHistogram(mergeEncoded(b.latency)) })),
+    ...mergeRetries(results),
+  };
+}
+
+/** The retry counts of several windows added up (absent when none had a retry policy). */
+function mergeRetries(results: WindowResult[]): Pick<WindowResult, 'retries'> {
+  const withPolicy = results.map((r) => r.retries).filter((r): r is NonNullable<WindowResult['retries']> => r !== undefined);
+  if (withPolicy.length === 0) return {};
+  const sum = (f: (r: NonNullable<WindowResult['retries']>) => number): number => withPolicy.reduce((a, r) => a + f(r), 0);
+  return {
+    retries: {
+      limit: Math.max(...withPolicy.map((r) => r.limit)),
+      retries: sum((r) => r.retries),
+      retriedAppends: sum((r) => r.retriedAppends),
+      abandoned: sum((r) => r.abandoned),
+      retriedLatency: encodeHistogram(mergeEncoded(withPolicy.map((r) => r.retriedLatency))),
+    },
   };
 }

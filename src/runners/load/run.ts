@@ -11,9 +11,11 @@
 import { ConfigError, type EventStore } from '../../core/event-store.ts';
 import { aggregateMetrics, createNoopMetrics, createRunMetrics, type ConsumeMetrics, type RunMetrics } from '../../core/metrics.ts';
 import { assembleBackendResult } from '../../report/result-assembly.ts';
+import { startServerSnapshots } from '../../infra/server-snapshots.ts';
 import type { BackendResult } from '../../report/load-result.ts';
 import { createStore, storeModule, type BackendName, type BackendOptions, type StoreName } from '../../store/index.ts';
 import { workloads } from '../../workloads/index.ts';
+import { readerView } from '../../workloads/event-schemas.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { RunConsumer } from './consumer.ts';
 import { assertPipelineWorkload, CasePipeline } from './pipeline.ts';
@@ -69,6 +71,11 @@ export interface RunLoadOptions {
 
 const PROGRESS_MS = 1000;
 
+/** A store that exposes gauges of its own on the run's registry (the hybrid's relay lag, src/store/hybrid/). */
+interface StoreWithMetrics {
+  registerMetrics(registry: RunMetrics['registry']): void;
+}
+
 /** Whether the scenario can run on the backend at all; checked before any server starts and again here. */
 export function assertScenarioFitsBackend(backend: StoreName, scenario: Pick<LoadScenario, 'workers'>): void {
   if (!storeModule(backend).sharedAcrossThreads && scenario.workers > 1) {
@@ -76,7 +83,27 @@ export function assertScenarioFitsBackend(backend: StoreName, scenario: Pick<Loa
   }
 }
 
+/**
+ * One round, with the servers' own counters before it and after it (src/infra/server-snapshots.ts): the
+ * end snapshot is taken once the round's connections are closed, because a PostgreSQL session reports
+ * its statistics when it ends but may hold them for up to 10 s while idle. Never fails the round: a
+ * server that does not answer is recorded as unavailable.
+ */
 export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
+  const needs = storeModule(options.backend).needs;
+  const { pgUrl, natsUrl, namespace } = options.backendOptions;
+  const snapshots = await startServerSnapshots({
+    ...(needs.postgres && pgUrl ? { pgUrl } : {}),
+    ...(needs.nats && natsUrl ? { natsUrl } : {}),
+    serverPids: (options.serverProcesses ?? []).map((p) => p.pid),
+    namespace: namespace ?? 'eventbench',
+  });
+  const result = await runRound(options);
+  const serverSnapshots = await snapshots.finish();
+  return serverSnapshots.length ? { ...result, serverSnapshots } : result;
+}
+
+async function runRound(options: RunLoadOptions): Promise<BackendResult> {
   const { scenario, backend } = options;
   const clock = options.clock ?? systemClock;
   const signal = options.signal ?? new AbortController().signal;
@@ -111,6 +138,8 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
     }
   }
   const mainMetrics: RunMetrics | null = scenario.metrics ? createRunMetrics(backend) : null;
+  // A store with gauges of its own (the hybrid's relay lag: outbox rows waiting, the oldest's age) adds them.
+  if (mainMetrics) (adapterStore as Partial<StoreWithMetrics>).registerMetrics?.(mainMetrics.registry);
   const consumeMetrics: ConsumeMetrics = mainMetrics ?? createNoopMetrics();
   const sides: LoadSide[] = [];
   let consumer: RunConsumer | null = null;
@@ -143,8 +172,10 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
       if (failed) throw (failed as PromiseRejectedResult).reason;
     }
     if (scenario.consumer) {
-      consumer = new RunConsumer(adapterStore, workload, consumeMetrics, clock);
-      await consumer.start(`load_${scenario.runId}`.slice(0, 64));
+      // A workload whose schemas evolve is read through its upcasters: the consumer sees current versions only.
+      const reader = readerView(workload, adapterStore);
+      consumer = new RunConsumer(reader.store, reader.workload, consumeMetrics, clock);
+      await consumer.start(`load_${scenario.runId}`.slice(0, 64), scenario.consumerSettings);
     }
     if (scenario.processors) {
       // On the adapter's store (a raw-driver baseline's intakes are processed by the adapter's processors).
@@ -292,6 +323,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
             lagEnd: consumer.lag,
             lagMax: consumer.lagMax,
             caughtUp,
+            settings: consumer.settings,
             endToEnd: e2e ? decodeHistogram(e2e.endToEnd) : consumer.endToEnd,
             processing: e2e ? decodeHistogram(e2e.processing) : consumer.processing,
           }

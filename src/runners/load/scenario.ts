@@ -6,6 +6,7 @@
 import { EXECUTOR_NAMES, type ExecutorName } from '../../report/load-result.ts';
 import type { ScenarioInput } from '../../report/result-assembly.ts';
 import type { WorkloadName } from '../../workloads/index.ts';
+import type { RunConsumerSettings } from './consumer.ts';
 import type { Stage } from './parse.ts';
 import type { Threshold } from './thresholds.ts';
 
@@ -26,6 +27,13 @@ export interface LoadScenario extends ScenarioInput {
   batch?: number;
   /** `--event-size`: bytes of each event's data (synthetic workload, padded; src/workloads/synthetic.ts). Absent: ~1 KB. */
   eventBytes?: number;
+  /**
+   * `--retries N` (closed loop): on a version conflict re-read the stream version and send the same events
+   * again, at most N times (executors/closed.ts). Absent: a conflict is counted and the writer moves on.
+   */
+  retries?: number;
+  /** `--consumer-name`, `--max-ack-pending` (a scenario's `consumer: { name, maxAckPending }`): the run consumer's settings. */
+  consumerSettings?: RunConsumerSettings;
   /** `--start-at`: epoch ms the schedule (warm-up included) begins at, shared by every generator (start-at.ts). */
   startAtMs?: number;
   /** `--generator-id`: this generator's index among many; its seed is forked from `seed` (start-at.ts). */

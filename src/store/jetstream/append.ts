@@ -192,7 +192,9 @@ export function createAppend(deps: AppendDeps): AppendToStream {
       }
       if (first.duplicate) return resolveDuplicate(stream, ref, prepared, [first]);
 
-      // Non-atomic chain: each event expects the previous one's sequence, so nobody can interleave.
+      // Non-atomic chain: each event expects the previous one's sequence, so no other event can land inside
+      // it: a writer that gets in between stops the chain here with a PartialAppendError (atomicMultiAppend
+      // is false before 2.12, and requireAtomic refuses such an append up front).
       const positions = [first.seq];
       let seq = first.seq;
       for (let i = 1; i < prepared.length; i++) {

@@ -1,8 +1,9 @@
 /** The adapter's NATS connection and what it tells about the server (its version decides capabilities). */
-import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import { ConfigError, StoreUnavailableError } from '../../core/event-store.ts';
-import { parseNatsClientUrl } from '../../core/nats-client-url.ts';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { StoreUnavailableError } from '../../core/event-store.ts';
+import { natsAuthOptions } from '../nats-auth.ts';
+
+export { natsAuthOptions } from '../nats-auth.ts';
 
 /** Parses `2.9.10` / `2.12.0-beta.1` into a comparable triple. */
 export function parseServerVersion(v: string | undefined): [number, number, number] {
@@ -13,35 +14,6 @@ export function parseServerVersion(v: string | undefined): [number, number, numb
 export function serverAtLeast(v: string | undefined, major: number, minor: number): boolean {
   const [a, b] = parseServerVersion(v);
   return a > major || (a === major && b >= minor);
-}
-
-/**
- * nats.js options for a NATS URL with its credentials and TLS parameters (src/core/nats-client-url.ts):
- * servers as `host:port`, user/password, token, nkey seed or creds file, TLS with the given CA. Files
- * that cannot be read are a `ConfigError` naming the parameter, never its content.
- */
-export function natsAuthOptions(natsUrl: string): Pick<ConnectionOptions, 'servers' | 'user' | 'pass' | 'token' | 'authenticator' | 'tls'> {
-  let target;
-  try {
-    target = parseNatsClientUrl(natsUrl);
-  } catch (err) {
-    throw new ConfigError(`NATS URL: ${(err as Error).message}`, { cause: err });
-  }
-  const read = (file: string, what: string): string => {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`NATS URL parameter ${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-    }
-  };
-  return {
-    servers: target.servers,
-    ...(target.user !== undefined ? { user: target.user, pass: target.pass } : {}),
-    ...(target.token !== undefined ? { token: target.token } : {}),
-    ...(target.nkeyFile ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(read(target.nkeyFile, 'nkey').trim())) } : {}),
-    ...(target.credsFile ? { authenticator: credsAuthenticator(new TextEncoder().encode(read(target.credsFile, 'creds'))) } : {}),
-    ...(target.tls ? { tls: target.tlsCaFile ? { caFile: target.tlsCaFile } : {} } : {}),
-  };
 }
 
 export async function connectNats(natsUrl: string | undefined, name: string): Promise<NatsConnection> {

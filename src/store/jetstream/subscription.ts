@@ -245,6 +245,14 @@ export async function openSubscription(
         throw translateReadError(err);
       }
     },
+    async serverSettings() {
+      try {
+        const { config } = await jsm.consumers.info(jsStream, name);
+        return { name: config.durable_name ?? name, maxAckPending: config.max_ack_pending ?? -1, ackWaitMs: Math.round((config.ack_wait ?? 0) / 1e6), maxDeliver: config.max_deliver ?? -1 };
+      } catch (err) {
+        throw translateReadError(err);
+      }
+    },
     close() {
       closing ??= (async () => {
         stopping = true;

@@ -20,13 +20,14 @@ export interface ExecutorFlags {
   writers?: string | undefined;
   slo?: string | undefined;
   stepDuration?: string | undefined;
+  retries?: string | undefined;
 }
 export type ExecutorFlag = keyof ExecutorFlags;
-export const FLAG_NAMES: Record<ExecutorFlag, string> = { rate: '--rate', stages: '--stages', writers: '--writers', slo: '--slo', stepDuration: '--step-duration' };
+export const FLAG_NAMES: Record<ExecutorFlag, string> = { rate: '--rate', stages: '--stages', writers: '--writers', slo: '--slo', stepDuration: '--step-duration', retries: '--retries' };
 
 /** The scenario fields an executor sets from its flags, and one-line notices for stderr (defaults used). */
 export interface ExecutorOptions {
-  fields: Partial<Pick<LoadScenario, 'rate' | 'stages' | 'writers' | 'slo' | 'stepDurationMs' | 'durationMs'>>;
+  fields: Partial<Pick<LoadScenario, 'rate' | 'stages' | 'writers' | 'slo' | 'stepDurationMs' | 'durationMs' | 'retries'>>;
   notices: string[];
 }
 
