@@ -19,8 +19,6 @@
  * the appends and the run's set-up). Counters are server-wide (WAL, NATS messages) or database-wide
  * (commits): other clients' work on the same server counts too.
  */
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { getJson } from './nats-monitor.ts';
@@ -110,11 +108,6 @@ export interface SnapshotTargets {
   natsUrl?: string;
   /** Monitoring URLs known for the run's NATS servers (managed servers know theirs; `--nats-monitor-url`). */
   natsMonitorUrls?: string[];
-  /**
-   * PIDs of server processes this process started: a nats-server among them tells its monitoring port
-   * on its command line (`-m`), for callers that hold PIDs but not the server handles (the load runner).
-   */
-  serverPids?: number[];
   /** The run's namespace: its JetStream streams (`<namespace>-*`) are counted apart. */
   namespace?: string;
 }
@@ -260,8 +253,8 @@ async function snapshotNats(monitorUrl: string, namespace: string | undefined): 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /**
- * The monitoring endpoint of each NATS server of the run. Candidates: the URLs given, the `-m` port of a
- * nats-server among `serverPids`, and port 8222 on each client URL's host. A candidate counts only if its
+ * The monitoring endpoint of each NATS server of the run. Candidates: the URLs given (managed servers
+ * know theirs; `--nats-monitor-url`), else port 8222 on each client URL's host. A candidate counts only if its
  * `/varz` names a client port of the run's URL (a guessed port may belong to another server on the host),
  * except URLs given explicitly, which are trusted. None found: one entry saying so.
  */
@@ -269,7 +262,7 @@ async function resolveNatsMonitors(targets: SnapshotTargets): Promise<NatsServer
   const clients = clientEndpoints(targets.natsUrl!);
   const ports = new Set(clients.map((c) => c.port));
   const given = targets.natsMonitorUrls ?? [];
-  const discovered = [...new Set([...(targets.serverPids ?? []).flatMap(monitorUrlOfProcess), ...clients.map((c) => `http://${c.host}:${DEFAULT_MONITOR_PORT}`)])].filter((u) => !given.includes(u));
+  const discovered = given.length ? [] : [...new Set(clients.map((c) => `http://${c.host}:${DEFAULT_MONITOR_PORT}`))];
   const found: NatsServer[] = [];
   const seen = new Set<string>();
   for (const [url, trusted] of [...given.map((u) => [u, true] as const), ...discovered.map((u) => [u, false] as const)]) {
@@ -311,26 +304,6 @@ function hostPort(url: string): string {
   } catch {
     return url;
   }
-}
-
-/** `-m <port>` / `--http_port <port>` of a nats-server process we started (Linux /proc; else nothing). */
-function monitorUrlOfProcess(pid: number): string[] {
-  let argv: string[];
-  try {
-    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return [];
-  }
-  if (!basename(argv[0] ?? '').startsWith('nats-server')) return [];
-  const value = (names: string[]) => {
-    const i = argv.findIndex((a) => names.includes(a));
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const port = value(['-m', '--http_port', '-http_port']);
-  if (!port || !/^\d+$/.test(port)) return [];
-  const addr = value(['-a', '--addr', '--net', '-net']);
-  const host = !addr || addr === '0.0.0.0' || addr === '::' ? '127.0.0.1' : addr;
-  return [`http://${host.includes(':') ? `[${host}]` : host}:${port}`];
 }
 
 function unavailable(reason: string): Unavailable {

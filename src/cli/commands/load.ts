@@ -41,7 +41,7 @@ import { EXIT } from '../exit-codes.ts';
 import { addServerOptions, addTopologyOption, openServers, type ServerCliOptions } from '../server-options.ts';
 import { topologyStoreSettings } from '../../infra/topology.ts';
 import { createProgressReporter } from '../load-progress.ts';
-import { parseObservabilityOptions, startRunObservability, type ObservabilityOptions } from '../run-observability.ts';
+import { natsMonitorUrls, parseObservabilityOptions, startRunObservability, type ObservabilityOptions } from '../run-observability.ts';
 
 export interface LoadCliOptions extends ServerCliOptions {
   backend?: string;
@@ -321,6 +321,12 @@ async function runWithMetrics(input: RunCommandInput, needs: { postgres: boolean
           backend,
           backendOptions: optionsFor(backend, round.namespace),
           serverProcesses,
+          // Where the snapshots read each NATS server's own counters: the managed servers' monitoring
+          // ports, or --nats-monitor-url; for an external server without it the snapshot tries port 8222
+          // of its hosts and keeps only a server that names the run's client port.
+          ...(needs.nats && (servers.nats || servers.natsCluster || parsed.observability.natsMonitorUrl)
+            ? { natsMonitorUrls: natsMonitorUrls(servers, parsed.observability.natsMonitorUrl) }
+            : {}),
           signal: abort.signal,
           onProgress: (p) => progress.update(p),
           onMetrics: (scrape) => metricsServer?.setSource(scrape),

@@ -56,6 +56,8 @@ export interface RunLoadOptions {
   backendOptions: BackendOptions;
   /** Managed server processes to sample CPU / memory of. */
   serverProcesses?: { name: string; pid: number }[];
+  /** The monitoring endpoints of the run's NATS servers, for the server snapshots (src/infra/server-snapshots.ts). */
+  natsMonitorUrls?: string[];
   clock?: Clock;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
@@ -95,7 +97,7 @@ export async function runLoad(options: RunLoadOptions): Promise<BackendResult> {
   const snapshots = await startServerSnapshots({
     ...(needs.postgres && pgUrl ? { pgUrl } : {}),
     ...(needs.nats && natsUrl ? { natsUrl } : {}),
-    serverPids: (options.serverProcesses ?? []).map((p) => p.pid),
+    ...(needs.nats && options.natsMonitorUrls ? { natsMonitorUrls: options.natsMonitorUrls } : {}),
     namespace: namespace ?? 'eventbench',
   });
   const result = await runRound(options);
