@@ -25,7 +25,7 @@ export async function readDeadLetters(
   if (!last) return [];
   const decoder = new TextDecoder();
   const out: DeadLetter[] = [];
-  await readOnce(deps.js, { jsStream, filter: subject }, { startSeq: 1, stopSeq: last.seq, buffer: 1000, idleMs: deps.readIdleMs }, (m) => {
+  await readOnce(deps, { jsStream, filter: subject }, { startSeq: 1, stopSeq: last.seq, buffer: 1000, idleMs: deps.readIdleMs }, (m) => {
     out.push(JSON.parse(decoder.decode(m.data)) as DeadLetter);
     return true;
   });

@@ -5,6 +5,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import {
   CapabilityError,
+  StoreUnavailableError,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -61,7 +62,7 @@ export function createReads(deps: { js: JetStreamClient; jsm: JetStreamManager; 
       const from = Math.max(1, fromVersion ?? 1);
       if (from > tip.version) return [];
       const range = { startSeq: 1, stopSeq: tip.seq, buffer: Math.min(limit, tip.version), idleMs: settings.readIdleMs };
-      await readOnce(js, where, range, (m) => {
+      await readOnce({ js, jsm }, where, range, (m) => {
         const e = decode(m);
         if (e.version >= from) out.push(e);
         return out.length < limit && e.version < tip.version;
@@ -71,7 +72,7 @@ export function createReads(deps: { js: JetStreamClient; jsm: JetStreamManager; 
     // Backward: JetStream consumers only go forward; read up to the highest wanted version and reverse.
     const hi = Math.min(fromVersion ?? tip.version, tip.version);
     if (hi < 1) return [];
-    await readOnce(js, where, { startSeq: 1, stopSeq: tip.seq, buffer: hi, idleMs: settings.readIdleMs }, (m) => {
+    await readOnce({ js, jsm }, where, { startSeq: 1, stopSeq: tip.seq, buffer: hi, idleMs: settings.readIdleMs }, (m) => {
       const e = decode(m);
       if (e.version <= hi) out.push(e);
       return e.version < hi;
@@ -87,7 +88,13 @@ export function createReads(deps: { js: JetStreamClient; jsm: JetStreamManager; 
     const jsStream = names.categoryStream(category);
     let lastSeq: number;
     try {
-      lastSeq = (await jsm.streams.info(jsStream)).state.last_seq;
+      const info = await jsm.streams.info(jsStream);
+      // Only the stream leader answers stream info, except while its replicas elect one: then each answers
+      // with its own state, which may lack acknowledged messages (nats-server 2.9 jsStreamInfoRequest).
+      if (info.cluster && !info.cluster.leader) {
+        throw new StoreUnavailableError(`readAll of ${jsStream}: the stream has no leader (an election is under way), so no replica can say what was acknowledged: read again`);
+      }
+      lastSeq = info.state.last_seq;
     } catch (err) {
       if (apiCode(err) === JS_ERR.streamNotFound) return [];
       throw translateReadError(err);
@@ -120,7 +127,7 @@ export function createReads(deps: { js: JetStreamClient; jsm: JetStreamManager; 
       cursors.delete(jsStream);
       void cached.close();
     }
-    const cursor = await openCursor(js, jsStream, filter, startSeq, buffer).catch((err) =>
+    const cursor = await openCursor({ js, jsm }, jsStream, filter, startSeq, buffer).catch((err) =>
       Promise.reject(apiCode(err) === JS_ERR.streamNotFound ? err : translateReadError(err)),
     );
     cursor.busy = true;
