@@ -75,7 +75,13 @@ export function storeModule(name: StoreName): BackendModule {
 
 export async function createStore(name: StoreName, options: BackendOptions = {}): Promise<EventStore> {
   const store = await storeModule(name).create(options);
-  await store.init();
+  try {
+    await store.init();
+  } catch (err) {
+    // The store owns its connections from create() on: one whose init failed is closed, not leaked.
+    await store.close().catch(() => {});
+    throw err;
+  }
   return store;
 }
 
