@@ -1,7 +1,8 @@
 /**
  * nats.js connection options from a NATS URL with credentials and TLS parameters, shared by the jetstream
- * adapter and the raw-jetstream baseline (adapters do not import each other), so both authenticate the
- * same way and neither ever prints the URL itself: `natsServersForLog` is what an error message may name.
+ * adapter, the raw-jetstream baseline (adapters do not import each other) and src/infra's own connections
+ * (src/infra/security/nats-client.ts), so all authenticate the same way and none ever prints the URL
+ * itself: `natsServersForLog` is what an error message may name.
  */
 import { readFileSync } from 'node:fs';
 import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
@@ -24,7 +25,7 @@ export function natsAuthOptions(natsUrl: string): Pick<ConnectionOptions, 'serve
     try {
       return readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ConfigError(`NATS URL parameter ${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+      throw new ConfigError(`NATS URL parameter ${what} (--nats-${what}): cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
     }
   };
   return {
