@@ -66,4 +66,25 @@ describe('bench:serve', () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  it('--batch N appends N events per append, each measured from its own intended time', { timeout: 120_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'eventbench-serve-bench-'));
+    try {
+      await run(
+        process.execPath,
+        ['--import', 'tsx', 'bench/serve.ts', '--backends', 'postgres', '--rate', '200/s', '--duration', '1s', '--batch', '7', '--clients', '1', '--drain', '10s', '--out', out, '--pg-url', testPgUrl()],
+        { timeout: 110_000, env: { ...process.env, PG_URL: '', NATS_URL: '' } },
+      ).catch((err: { code?: number }) => {
+        if (err.code !== 1) throw err;
+      });
+      const result = JSON.parse(readFileSync(join(out, readdirSync(out).sort()[0]!), 'utf8'));
+      expect(result.options).toMatchObject({ rate: 200, eventsPerAppend: 7 });
+      const [r] = result.runs;
+      // 200 events in 29 appends (28 of 7, the last of 4): every event counted once, seen once per client.
+      expect(r.appended + r.failed + r.notSent).toBe(200);
+      expect(r.fromIntended.count).toBe(r.appended - r.unseenPerClient[0]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });
