@@ -40,7 +40,10 @@ let chaosAcked = -1;
 /** Dashboard variables as a user would pick them: this run, everything else "All". */
 function substitute(expr: string, source: Source): string {
   return expr
-    .replaceAll('$__rate_interval', '5s') // the managed Prometheus scrapes every 1 s: 5 samples per window
+    // The managed Prometheus scrapes every 1 s; Grafana's $__rate_interval would be 4 s. 15 s here: on a
+    // loaded test machine scrapes of a busy run can be late or time out, and a window holding one sample
+    // gives rate() nothing (a fault start was missed so once in a full test run).
+    .replaceAll('$__rate_interval', '15s')
     .replaceAll('$run', source.run)
     .replace(/\$(backend|event_type|server|datname|scenario)\b/g, '.*');
 }
