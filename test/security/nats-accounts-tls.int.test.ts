@@ -15,7 +15,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Capabilities } from '../../src/core/event-store.ts';
+import { JETSTREAM_2_9_CAPABILITIES } from '../jetstream/helpers.ts';
 import { startManagedNats, type NatsServerHandle } from '../../src/infra/managed-nats.ts';
 import { natsClientOptions } from '../../src/infra/security/nats-client.ts';
 import { connectNats } from '../../src/store/jetstream/connection.ts';
@@ -169,15 +169,6 @@ describe('managed nats-server, security token', () => {
   });
 });
 
-/** As test/jetstream/contract.int.test.ts declares them for nats-server 2.9. */
-const JETSTREAM_2_9_CAPABILITIES: Capabilities = {
-  atomicMultiAppend: false,
-  globalOrder: false,
-  idempotencyWindowMs: 120_000,
-  competingConsumers: true,
-  orderedCompetingConsumers: false,
-  maxEventBytes: 1024 * 1024 - 1024,
-};
 
 const namespace = uniqueName('jssec');
 runEventStoreContract(

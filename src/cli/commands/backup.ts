@@ -9,7 +9,7 @@ import { fmtCount } from '../../report/format.ts';
 import { fmtBytes } from '../../runners/admin/format.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
-import { addExternalServerOptions, checkExternalOptions, openExternalServers, progressPrinter, type ExternalCliOptions } from './streams.ts';
+import { abortableOnSignals, addExternalServerOptions, checkExternalOptions, openExternalServers, progressPrinter, storeUrls, type ExternalCliOptions } from './streams.ts';
 
 interface BackupCliOptions extends ExternalCliOptions {
   out?: string;
@@ -28,31 +28,19 @@ export function registerBackup(program: Command): void {
     const { backend, namespace } = checkExternalOptions(opts, 'backup');
     await using servers = await openExternalServers(opts, backend);
     const { runBackup } = await import('../../runners/backup/backup.ts');
-    const abort = new AbortController();
-    const onSignal = () => abort.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     const started = Date.now();
-    try {
-      const r = await runBackup({
-        backend,
-        namespace,
-        urls: { ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}), ...(servers.natsUrl ? { natsUrl: servers.natsUrl } : {}) },
-        out,
-        signal: abort.signal,
-        onProgress: progressPrinter('backup'),
-      });
-      const categories = Object.keys(r.header.counts.categories).length;
-      process.stderr.write(
-        `eventbench backup: ${fmtCount(r.events)} events of ${categories} categor${categories === 1 ? 'y' : 'ies'} from ${backend} namespace ${namespace} written to ${opts.out} (${fmtBytes(statSync(out).size)}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-      );
-    } catch (err) {
-      if (!abort.signal.aborted) throw err;
-      process.stderr.write('eventbench backup: interrupted; no file was written\n');
-      process.exitCode = EXIT.interrupted;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    await abortableOnSignals(async (signal) => {
+      try {
+        const r = await runBackup({ backend, namespace, urls: storeUrls(servers), out, signal, onProgress: progressPrinter('backup') });
+        const categories = Object.keys(r.header.counts.categories).length;
+        process.stderr.write(
+          `eventbench backup: ${fmtCount(r.events)} events of ${categories} categor${categories === 1 ? 'y' : 'ies'} from ${backend} namespace ${namespace} written to ${opts.out} (${fmtBytes(statSync(out).size)}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        );
+      } catch (err) {
+        if (!signal.aborted) throw err;
+        process.stderr.write('eventbench backup: interrupted; no file was written\n');
+        process.exitCode = EXIT.interrupted;
+      }
+    });
   });
 }

@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { fmtCount } from '../../report/format.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
-import { addExternalServerOptions, checkExternalOptions, openExternalServers, progressPrinter, type ExternalCliOptions } from './streams.ts';
+import { abortableOnSignals, addExternalServerOptions, checkExternalOptions, openExternalServers, progressPrinter, storeUrls, type ExternalCliOptions } from './streams.ts';
 
 interface RestoreCliOptions extends ExternalCliOptions {
   in?: string;
@@ -29,35 +29,22 @@ export function registerRestore(program: Command): void {
     const { backend, namespace } = checkExternalOptions(opts, 'restore');
     const { checkBackupFile, runRestore } = await import('../../runners/backup/restore.ts');
     // The whole file, before any server is asked: a bad backup costs no connection and writes nothing.
-    const checked = await checkBackupFile(opts.in);
+    const input = opts.in;
+    const checked = await checkBackupFile(input);
     await using servers = await openExternalServers(opts, backend);
-    const abort = new AbortController();
-    const onSignal = () => abort.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     const started = Date.now();
-    try {
-      const r = await runRestore({
-        backend,
-        namespace,
-        urls: { ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}), ...(servers.natsUrl ? { natsUrl: servers.natsUrl } : {}) },
-        input: opts.in,
-        force: opts.force ?? false,
-        signal: abort.signal,
-        onProgress: progressPrinter('restore'),
-        checked,
-      });
-      const purged = r.purged > 0 ? ` (${fmtCount(r.purged)} events already there deleted first, --force)` : '';
-      process.stderr.write(
-        `eventbench restore: ${fmtCount(r.events)} events in ${fmtCount(r.streams)} streams from ${opts.in} (${r.header.backend} namespace ${r.header.namespace}) into ${backend} namespace ${namespace}${purged} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-      );
-    } catch (err) {
-      if (!abort.signal.aborted) throw err;
-      process.stderr.write(`eventbench restore: interrupted: ${(err as Error).message.replace(/^restore /, '')}\n`);
-      process.exitCode = EXIT.interrupted;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    await abortableOnSignals(async (signal) => {
+      try {
+        const r = await runRestore({ backend, namespace, urls: storeUrls(servers), input, force: opts.force ?? false, signal, onProgress: progressPrinter('restore'), checked });
+        const purged = r.purged > 0 ? ` (${fmtCount(r.purged)} events already there deleted first, --force)` : '';
+        process.stderr.write(
+          `eventbench restore: ${fmtCount(r.events)} events in ${fmtCount(r.streams)} streams from ${input} (${r.header.backend} namespace ${r.header.namespace}) into ${backend} namespace ${namespace}${purged} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        );
+      } catch (err) {
+        if (!signal.aborted) throw err;
+        process.stderr.write(`eventbench restore: interrupted: ${(err as Error).message.replace(/^restore /, '')}\n`);
+        process.exitCode = EXIT.interrupted;
+      }
+    });
   });
 }

@@ -51,6 +51,28 @@ export function openExternalServers(opts: ExternalCliOptions, backend: AdminBack
   return openServers({ infra: 'external', ...(opts.pgUrl ? { pgUrl: opts.pgUrl } : {}), ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}) }, ADMIN_NEEDS[backend]);
 }
 
+/** The store URLs of opened servers, as the backup and restore runners take them. */
+export function storeUrls(servers: Servers): { pgUrl?: string; natsUrl?: string } {
+  return { ...(servers.pgUrl ? { pgUrl: servers.pgUrl } : {}), ...(servers.natsUrl ? { natsUrl: servers.natsUrl } : {}) };
+}
+
+/**
+ * An abort signal that Ctrl-C (or SIGTERM) fires while `work` runs, so a backup or restore stops and
+ * cleans up instead of dying half-way; the handlers are removed when `work` ends.
+ */
+export async function abortableOnSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await work(abort.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 /** A progress line on stderr at most every 5 s (backup and restore of a large namespace take minutes). */
 export function progressPrinter(command: string): (done: number, total: number) => void {
   let last = Date.now();
