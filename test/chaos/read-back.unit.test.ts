@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { StoreUnavailableError, type EventStore } from '../../src/core/event-store.ts';
+import { readBack } from '../../src/runners/chaos/read-back.ts';
+import { createMemoryStore } from '../../src/store/memory/index.ts';
+import { uniqueName } from '../support/servers.ts';
+
+/** A store whose first `failures` reads answer unavailable, as a replicated stream electing a leader does. */
+function unavailableAtFirst(inner: EventStore, failures: number): EventStore {
+  let left = failures;
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'readAll') {
+        return (...args: Parameters<EventStore['readAll']>) => {
+          if (left-- > 0) return Promise.reject(new StoreUnavailableError('NATS JetStream unavailable (timeout)'));
+          return target.readAll(...args);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+}
+
+describe('chaos read-back', () => {
+  it('reads again while the store answers unavailable, within its bound', async () => {
+    const store = await createMemoryStore({ namespace: uniqueName('rb') });
+    await store.appendToStream('chaos-1', [{ id: 'e1', type: 'e', data: {} }, { id: 'e2', type: 'e', data: {} }]);
+    const pages = [];
+    for await (const page of readBack(unavailableAtFirst(store, 2), { categories: ['chaos'] })) pages.push(...page);
+    expect(pages).toHaveLength(2);
+  });
+
+  it('gives up after the bound with the store error', async () => {
+    const store = await createMemoryStore({ namespace: uniqueName('rb') });
+    const read = async () => {
+      for await (const _ of readBack(unavailableAtFirst(store, 100), { categories: ['chaos'], retryUnavailableMs: 600 })) void _;
+    };
+    await expect(read()).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
