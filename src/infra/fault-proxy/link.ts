@@ -219,9 +219,11 @@ function createPump(dir: Direction, source: Socket, sink: Socket, env: LinkEnv, 
         head.releaseAt = head.arrivedAt + latencyOf(toxics, dir);
       }
       const paced = pacedGeneration === generation ? nextSendAt : 0;
+      // Never early: a chunk leaves only once its release time has passed (a timer may fire a fraction of a
+      // millisecond early, so it is rounded up and the time checked again).
       const wait = Math.max(head.releaseAt, paced) - performance.now();
-      if (wait > 0.5) {
-        await waiter.wait(wait);
+      if (wait > 0) {
+        await waiter.wait(Math.ceil(wait));
         continue;
       }
       let size = head.buf.length;
