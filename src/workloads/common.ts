@@ -70,17 +70,15 @@ export class LiveSet<T> {
 const DAY_SLOTS = 8;
 const cachedDays = new Float64Array(DAY_SLOTS).fill(Number.NaN);
 const cachedPrefixes: string[] = new Array<string>(DAY_SLOTS).fill('');
+const cachedDates: string[] = new Array<string>(DAY_SLOTS).fill('');
+const cachedMidnights: string[] = new Array<string>(DAY_SLOTS).fill('');
 const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
 export function isoDate(ms: number): string {
   const day = Math.floor(ms / 86_400_000);
-  const slot = day & (DAY_SLOTS - 1);
-  if (cachedDays[slot] !== day) {
-    const iso = new Date(day * 86_400_000).toISOString();
-    if (iso.length !== 24) return new Date(ms).toISOString(); // years outside 0000-9999: no shortcut
-    cachedDays[slot] = day;
-    cachedPrefixes[slot] = iso.slice(0, 11);
-  }
+  const slot = cacheDay(day);
+  if (slot < 0) return new Date(ms).toISOString();
   let rest = ms - day * 86_400_000;
+  if (rest === 0) return cachedMidnights[slot]!;
   const h = Math.floor(rest / 3_600_000);
   rest -= h * 3_600_000;
   const m = Math.floor(rest / 60_000);
@@ -88,4 +86,25 @@ export function isoDate(ms: number): string {
   const sec = Math.floor(rest / 1000);
   const milli = rest - sec * 1000;
   return `${cachedPrefixes[slot]}${pad2(h)}:${pad2(m)}:${pad2(sec)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
+/** `isoDate(ms).slice(0, 10)` (the date, `YYYY-MM-DD`), one string per day from the same cache. */
+export function isoDay(ms: number): string {
+  const day = Math.floor(ms / 86_400_000);
+  const slot = cacheDay(day);
+  return slot < 0 ? new Date(ms).toISOString().slice(0, 10) : cachedDates[slot]!;
+}
+
+/** The cache slot holding `day` (filled if needed), or -1 for years outside 0000-9999 (no shortcut). */
+function cacheDay(day: number): number {
+  const slot = day & (DAY_SLOTS - 1);
+  if (cachedDays[slot] !== day) {
+    const iso = new Date(day * 86_400_000).toISOString();
+    if (iso.length !== 24) return -1;
+    cachedDays[slot] = day;
+    cachedPrefixes[slot] = iso.slice(0, 11);
+    cachedDates[slot] = iso.slice(0, 10);
+    cachedMidnights[slot] = iso;
+  }
+  return slot;
 }

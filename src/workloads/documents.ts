@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { formatUuid, Random, WeightedChoice, weightedRecord } from '../core/random.ts';
 import type { NewEvent } from '../core/event-store.ts';
-import { isoDate, pool, seededFaker, SimClock } from './common.ts';
+import { isoDate, isoDay, pool, seededFaker, SimClock } from './common.ts';
 import { validatorFor } from './schema.ts';
 import type { PlannedAppend, WorkloadModule } from './workload.ts';
 
@@ -54,6 +54,8 @@ const TYPE_MIX = { 'document.uploaded': 1200, 'document.updated': 30, 'document.
 const SYSTEM_MIX = { paperless: 800, alfresco: 434 } as const;
 /** Document types and categories named in docs/workloads.md ("Documents"), plus common municipal ones (assumption). */
 const DOC_TYPES = ['besluit', 'advies', 'brief', 'notulen', 'rapport', 'memo'] as const;
+/** The titles' first words. */
+const DOC_TITLES = DOC_TYPES.map((t) => t[0]!.toUpperCase() + t.slice(1));
 const CATEGORIES = ['Bouwvergunningen', 'Belastingen', 'Subsidies', 'Evenementen', 'Parkeren', 'Jeugdzorg', 'WOO-verzoeken'] as const;
 const TAGS = ['openbaar', 'definitief', 'vergunning', 'urgent', 'concept', 'intern', 'woo', 'archief'] as const;
 const DEFINITIEF = TAGS.indexOf('definitief');
@@ -70,7 +72,6 @@ const MEAN_UPLOAD_MS = 1_200;
 /** Mean gap between DMS events: assumption, no published figure. */
 const MEAN_GAP_MS = 2_000;
 
-const capitalise = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
 const CONTENT_TYPE_NAMES = Object.keys(CONTENT_TYPES) as (keyof typeof CONTENT_TYPES)[];
 /** Documents open for updates and deletes (when full, a new one replaces slot n mod MAX_LIVE, as LiveSet does). */
 const MAX_LIVE = 10_000;
@@ -166,12 +167,12 @@ export const documentsWorkload: WorkloadModule = {
       const u = k * 4;
       const docType = DOC_TYPES[live.docType[k]!]!;
       const category = CATEGORIES[live.category[k]!]!;
-      const date = isoDate(live.day[k]!);
+      const date = isoDate(live.day[k]!); // midnight: a cached string
       const tags: string[] = [];
       for (let p = live.tags[k]!; (p & 0xf) !== NO_TAG; p >>>= 4) tags.push(TAGS[p & 0xf]!);
       return {
         id: DMS_SYSTEMS[system] === 'paperless' ? String(live.serial[k]) : formatUuid(live.uuid[u]!, live.uuid[u + 1]!, live.uuid[u + 2]!, live.uuid[u + 3]!),
-        title: `${capitalise(docType)} ${category} ${date.slice(0, 10)}`,
+        title: `${DOC_TITLES[live.docType[k]!]!} ${category} ${isoDay(live.day[k]!)}`,
         type: docType,
         category,
         author: authors[live.author[k]!]!,
@@ -190,11 +191,10 @@ export const documentsWorkload: WorkloadModule = {
         timestamp: isoDate(ms),
         system,
         document,
-        metadata: {
-          simulationId,
-          ...(type === 'document.deleted' ? {} : { uploadDuration: Math.round(rng.logNormalWithMean(MEAN_UPLOAD_MS, 0.6)) }),
-          source: 'dms-simulator',
-        },
+        metadata:
+          type === 'document.deleted'
+            ? { simulationId, source: 'dms-simulator' }
+            : { simulationId, uploadDuration: Math.round(rng.logNormalWithMean(MEAN_UPLOAD_MS, 0.6)), source: 'dms-simulator' },
       };
       return { id: eventId, type, timestamp: data.timestamp, data };
     };

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { formatHex, Random, weightedRecord } from '../core/random.ts';
-import { isoDate, pool, seededFaker, SimClock } from './common.ts';
+import { isoDate, isoDay, pool, seededFaker, SimClock } from './common.ts';
 import { validatorFor } from './schema.ts';
 import type { PlannedAppend, WorkloadModule } from './workload.ts';
 
@@ -102,6 +102,9 @@ class OpenInvoices {
   }
 }
 
+/** The year of an ISO timestamp, from its first four digits. */
+const yearOf = (iso: string): number =>
+  (iso.charCodeAt(0) - 48) * 1000 + (iso.charCodeAt(1) - 48) * 100 + (iso.charCodeAt(2) - 48) * 10 + (iso.charCodeAt(3) - 48);
 const invoiceNumberOf = (year: number, serial: number): string => `INV-${year}-${String(serial % 1_000_000).padStart(6, '0')}`;
 
 export const invoicesWorkload: WorkloadModule = {
@@ -153,7 +156,7 @@ export const invoicesWorkload: WorkloadModule = {
         for (let k = 0; k < 3; k++) words[k] = rng.uint32();
         const amount = Math.max(100, Math.round(rng.logNormalWithMean(15_000, 0.8)));
         for (let k = 3; k < 6; k++) words[k] = rng.uint32();
-        const year = Number(timestamp.slice(0, 4));
+        const year = yearOf(timestamp);
         open.add(words, year, counter, amount);
         const invoiceId = `inv_${formatHex(words, 0, 20)}`;
         return {
@@ -171,7 +174,7 @@ export const invoicesWorkload: WorkloadModule = {
                 customerId: rng.pick(customers),
                 amount,
                 currency: 'EUR',
-                dueDate: isoDate(ms + 30 * 86_400_000).slice(0, 10),
+                dueDate: isoDay(ms + 30 * 86_400_000),
               },
             },
           ],

@@ -146,6 +146,18 @@ describe('isoDate (the generators\' fast timestamp formatter)', () => {
       if (isoDate(x) !== new Date(x).toISOString()) expect(isoDate(x)).toBe(new Date(x).toISOString());
     }
   });
+
+  it('isoDay is its date and midnights come from the cache, also outside 0000-9999', async () => {
+    const { isoDate, isoDay } = await import('../../src/workloads/common.ts');
+    const rng = new (await import('../../src/core/random.ts')).Random(4);
+    for (let i = 0; i < 20_000; i++) {
+      const day = rng.int(-800_000, 3_000_000);
+      const x = day * 86_400_000 + (i % 2 ? 0 : rng.int(0, 86_399_999));
+      const iso = new Date(x).toISOString();
+      if (isoDay(x) !== iso.slice(0, 10) || isoDate(x) !== iso) expect([isoDay(x), isoDate(x)]).toEqual([iso.slice(0, 10), iso]);
+    }
+    expect(isoDay(Date.parse('2025-03-03T23:59:59.999Z'))).toBe('2025-03-03');
+  });
 });
 
 describe('ids kept as random words', () => {

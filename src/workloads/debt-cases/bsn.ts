@@ -20,15 +20,15 @@ export function isValidBsn(bsn: string): boolean {
 export function randomBsn(rng: Random): string {
   for (;;) {
     const first = rng.int(1, 6);
-    let text = String(first);
+    let value = first;
     let sum = 9 * first;
     for (let i = 1; i < 8; i++) {
       const d = rng.int(0, 9);
-      text += d;
+      value = value * 10 + d;
       sum += (9 - i) * d;
     }
     const check = sum % 11;
     if (check === 10) continue;
-    return text + check;
+    return String(value * 10 + check); // nine digits: the first is 1-6
   }
 }
