@@ -3,7 +3,7 @@
  * JSON prepareAppend already made (never serialised twice).
  */
 import type { PreparedEvent } from '../../core/validate.ts';
-import { SLAB_MAX_MESSAGE, back, begin, end, put, putBytes } from './slab.ts';
+import { SLAB_MAX_MESSAGE, back, begin, end, put, putBytes } from '../nats-slab.ts';
 
 const encoder = new TextEncoder();
 const DATA_KEY = encoder.encode(',"data":');

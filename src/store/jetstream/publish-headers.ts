@@ -6,7 +6,7 @@
  */
 import { headers, type Match, type MsgHdrs } from '@nats-io/transport-node';
 import { PubHeaders } from '@nats-io/jetstream';
-import { begin, end, put } from './slab.ts';
+import { begin, end, put } from '../nats-slab.ts';
 
 /**
  * The header names the adapter writes or reads, named once: nats.js's own (`PubHeaders`) for what the

@@ -31,6 +31,7 @@ import { streamSubject, subjectToken } from '../../core/subjects.ts';
 import { checkExpectedVersion, checkReadAllOptions, matchesExpectedVersion, parseStreamName, prepareEvents, type PreparedEvent, type StreamName } from '../../core/validate.ts';
 import { notOfferedByBaseline } from '../backend.ts';
 import { natsAuthOptions, natsServersForLog } from '../nats-auth.ts';
+import { SLAB_MAX_MESSAGE, begin, end, put } from '../nats-slab.ts';
 
 /** The adapter's header names, restated (adapters do not import each other); the header test holds them equal. */
 export const VERSION_HEADER = 'Eventbench-Version';
@@ -44,29 +45,20 @@ const PROBE_LAST_MSG_ID = `eventbench-dedup-probe-${'x'.repeat(120)}`;
 const NOT_VERBATIM = /^\s|\s$|[\r\n]/;
 
 /**
- * Outgoing bytes are written into a shared 256 kB buffer and handed to nats.js as views of it, as the
- * adapter does (src/store/jetstream/slab.ts; adapters do not import each other). A `Buffer.from` of a
- * concatenated string per header block and per body, and a closure per message, cost ~2.5 µs more client
- * CPU per append than the adapter's path (33 against 30 µs, and a third more time in the garbage
- * collector, measured on this machine on 2026-12-04): the baseline doing more work than the adapter. A
- * full buffer is replaced, never rewritten, so bytes nats.js still holds stay intact.
+ * Outgoing bytes are written into the shared slabs the adapter writes into (src/store/nats-slab.ts). A
+ * `Buffer.from` of a concatenated string per header block and per body, and a closure per message, cost
+ * ~2.5 µs more client CPU per append than the adapter's path (33 against 30 µs, and a third more time in
+ * the garbage collector, measured on this machine on 2026-12-04): the baseline doing more work than the
+ * adapter.
  */
-const SLAB_BYTES = 256 * 1024;
-let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-let slabUsed = 0;
-/** Writes `pieces` one after the other as one message's bytes (no concatenated string to flatten first). */
 function wireBytes(...pieces: string[]): Uint8Array {
   let units = 0;
   for (const piece of pieces) units += piece.length;
   // At most 3 bytes per UTF-16 unit; a larger message gets its own buffer.
-  if (units * 3 > SLAB_BYTES / 8) return Buffer.from(pieces.join(''));
-  if (slabUsed + units * 3 > SLAB_BYTES) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const start = slabUsed;
-  for (const piece of pieces) slabUsed += slab.write(piece, slabUsed);
-  return slab.subarray(start, slabUsed);
+  if (units * 3 > SLAB_MAX_MESSAGE) return Buffer.from(pieces.join(''));
+  begin(units * 3);
+  for (const piece of pieces) put(piece);
+  return end();
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * Outgoing message bytes (payloads and headers) written straight into shared slabs. Handed a string,
+ * Outgoing NATS message bytes (payloads and headers) written straight into shared slabs, by the JetStream
+ * adapter and the raw-jetstream baseline alike (the same work on both sides of a ratio). Handed a string,
  * nats.js encodes every payload into a new ArrayBuffer: measured at about twice the CPU of this, plus
  * the garbage. A region is never written twice (a full slab is replaced, and freed once no message cut
  * from it is referenced), so bytes nats.js still holds, e.g. buffered during a reconnect, stay intact.
