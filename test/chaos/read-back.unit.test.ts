@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { StoreUnavailableError, type EventStore } from '../../src/core/event-store.ts';
+import { StoreUnavailableError } from '../../src/core/event-store.ts';
 import { readBack } from '../../src/runners/chaos/read-back.ts';
 import { createMemoryStore } from '../../src/store/memory/index.ts';
 import { uniqueName } from '../support/servers.ts';
-
-/** A store whose first `failures` reads answer unavailable, as a replicated stream electing a leader does. */
-function unavailableAtFirst(inner: EventStore, failures: number): EventStore {
-  let left = failures;
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'readAll') {
-        return (...args: Parameters<EventStore['readAll']>) => {
-          if (left-- > 0) return Promise.reject(new StoreUnavailableError('NATS JetStream unavailable (timeout)'));
-          return target.readAll(...args);
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    },
-  });
-}
+import { unavailableAtFirst } from '../support/unavailable-store.ts';
 
 describe('chaos read-back', () => {
   it('reads again while the store answers unavailable, within its bound', async () => {

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { EventStore, RecordedEvent } from '../../core/event-store.ts';
+import { readAllAgainWhileUnavailable } from '../../core/read-again.ts';
 import { createStore } from '../../store/index.ts';
 import { eventCategories, openAdmin, type AdminBackend } from '../admin/open-admin.ts';
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, eventLine, type BackupHeader } from './file-format.ts';
@@ -62,9 +63,9 @@ export async function runBackup(options: BackupOptions): Promise<BackupSummary> 
   try {
     header.globalOrder = store.capabilities.globalOrder;
     const pages = header.globalOrder
-      ? readUpTo(store, undefined, Math.max(0, ...categories.map((c) => c.lastPosition)))
+      ? readUpTo(store, undefined, Math.max(0, ...categories.map((c) => c.lastPosition)), options.signal)
       : (async function* () {
-          for (const c of categories) yield* readUpTo(store, c.category, c.lastPosition);
+          for (const c of categories) yield* readUpTo(store, c.category, c.lastPosition, options.signal);
         })();
     async function* lines(): AsyncGenerator<string> {
       yield `${JSON.stringify(header)}\n`;
@@ -91,10 +92,11 @@ export async function runBackup(options: BackupOptions): Promise<BackupSummary> 
 }
 
 /** Pages of `readAll` (one category, or all where the store has one global order) up to `last`, inclusive. */
-async function* readUpTo(store: EventStore, category: string | undefined, last: number): AsyncGenerator<RecordedEvent[]> {
+async function* readUpTo(store: EventStore, category: string | undefined, last: number, signal?: AbortSignal): AsyncGenerator<RecordedEvent[]> {
   let from = 0;
   while (from < last) {
-    const page = await store.readAll({ fromPosition: from, limit: PAGE, ...(category !== undefined ? { category } : {}) });
+    // A replicated store electing a leader answers unavailable for a few seconds: read again, bounded.
+    const page = await readAllAgainWhileUnavailable(store, { fromPosition: from, limit: PAGE, ...(category !== undefined ? { category } : {}) }, signal ? { signal } : {});
     const kept = page.filter((e) => e.position <= last);
     if (kept.length > 0) yield kept;
     // An empty page ends it (positions up to `last` may be gaps); a short page does not: a backend may

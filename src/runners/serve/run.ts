@@ -11,6 +11,7 @@
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ConfigError, type EventStore, type Subscription } from '../../core/event-store.ts';
+import { readAllAgainWhileUnavailable } from '../../core/read-again.ts';
 import { createRunMetrics } from '../../core/metrics.ts';
 import { buildApp } from './http.ts';
 import { ReadSide } from './read-side.ts';
@@ -75,7 +76,8 @@ export async function startServe(store: EventStore, options: ServeOptions): Prom
     let caughtUp = 0;
     let from = 0;
     while (caughtUp < MAX_CATCH_UP) {
-      const page = await store.readAll({ category: SERVE_CATEGORY, fromPosition: from, limit: Math.min(CATCH_UP_PAGE, MAX_CATCH_UP - caughtUp) });
+      // A replicated store electing a leader answers unavailable for a few seconds: read again, bounded.
+      const page = await readAllAgainWhileUnavailable(store, { category: SERVE_CATEGORY, fromPosition: from, limit: Math.min(CATCH_UP_PAGE, MAX_CATCH_UP - caughtUp) });
       for (const e of page) readSide.apply(e);
       caughtUp += page.length;
       if (page.length < CATCH_UP_PAGE) break;
