@@ -1,7 +1,9 @@
 // eventbench-consumer: a JetStream consumer in Go that reads what eventbench writes and checks it
 // (docs/hybrid.md §A consumer in Go). A durable pull consumer with explicit ack reads one JetStream
 // stream; every message body is validated against the JSON Schema of its event type (written by
-// `eventbench schemas export`), and each subject's `version`s must arrive in order, one after another
+// `eventbench schemas export`) at the schema version it was written with (`metadata.schemaVersion`,
+// absent = 1, for the types `index.json` lists under `versions`; the current schema for the others),
+// and each subject's `version`s must arrive in order, one after another
 // from 1. Prints one JSON summary line; exit 0 when every message validated and every subject was in
 // order, 1 otherwise, 2 on bad arguments.
 //
@@ -18,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -67,10 +70,19 @@ func main() {
 	}
 }
 
-// loadSchemas reads index.json and compiles the schema of every event type it lists.
-func loadSchemas(dir string) (map[string]*Schema, error) {
+// Validators are the compiled schemas: the current one per event type, and every schema version of the
+// types that have several (type -> version -> schema).
+type Validators struct {
+	current  map[string]*Schema
+	versions map[string]map[int64]*Schema
+}
+
+// loadSchemas reads index.json and compiles the schema of every event type it lists, and every version
+// it lists under `versions`.
+func loadSchemas(dir string) (*Validators, error) {
 	var index struct {
-		Types map[string]string `json:"types"`
+		Types    map[string]string            `json:"types"`
+		Versions map[string]map[string]string `json:"versions"`
 	}
 	if err := readJSON(filepath.Join(dir, "index.json"), &index); err != nil {
 		return nil, err
@@ -78,17 +90,34 @@ func loadSchemas(dir string) (map[string]*Schema, error) {
 	if len(index.Types) == 0 {
 		return nil, fmt.Errorf("%s/index.json lists no event types", dir)
 	}
-	out := map[string]*Schema{}
-	for typ, file := range index.Types {
+	compile := func(file string) (*Schema, error) {
 		var raw interface{}
 		if err := readJSON(filepath.Join(dir, file), &raw); err != nil {
 			return nil, err
 		}
-		compiled, err := Compile(raw, file)
+		return Compile(raw, file)
+	}
+	out := &Validators{current: map[string]*Schema{}, versions: map[string]map[int64]*Schema{}}
+	for typ, file := range index.Types {
+		compiled, err := compile(file)
 		if err != nil {
 			return nil, err
 		}
-		out[typ] = compiled
+		out.current[typ] = compiled
+	}
+	for typ, files := range index.Versions {
+		out.versions[typ] = map[int64]*Schema{}
+		for v, file := range files {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("%s/index.json: versions of %q: %q is not a version (1, 2, ...)", dir, typ, v)
+			}
+			compiled, err := compile(file)
+			if err != nil {
+				return nil, err
+			}
+			out.versions[typ][n] = compiled
+		}
 	}
 	return out, nil
 }
@@ -106,7 +135,7 @@ func readJSON(path string, into interface{}) error {
 	return nil
 }
 
-func consume(url, stream, durable string, validators map[string]*Schema, expect int, idle time.Duration, batch int) (*summary, error) {
+func consume(url, stream, durable string, validators *Validators, expect int, idle time.Duration, batch int) (*summary, error) {
 	nc, err := nats.Connect(url, nats.Name("eventbench-go-consumer"))
 	if err != nil {
 		return nil, err
@@ -183,8 +212,9 @@ func seqOf(meta *nats.MsgMetadata) uint64 {
 	return meta.Sequence.Stream
 }
 
-// check validates one body against its type's schema; returns its version and type, or why it is invalid.
-func check(data []byte, validators map[string]*Schema) (int64, string, string) {
+// check validates one body against its type's schema (at the version it was written with, for a type
+// with several); returns its version and type, or why it is invalid.
+func check(data []byte, validators *Validators) (int64, string, string) {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	var body interface{}
@@ -196,7 +226,23 @@ func check(data []byte, validators map[string]*Schema) (int64, string, string) {
 		return 0, "", "the body is not a JSON object"
 	}
 	typ, _ := obj["type"].(string)
-	schema, ok := validators[typ]
+	schema, ok := validators.current[typ]
+	if byVersion, several := validators.versions[typ]; several {
+		written := int64(1) // absent = 1 (docs/hybrid.md §Event schema versions)
+		if meta, isObj := obj["metadata"].(map[string]interface{}); isObj {
+			if raw, has := meta["schemaVersion"]; has {
+				n, isNum := raw.(json.Number)
+				v, err := n.Int64()
+				if !isNum || err != nil || v < 1 {
+					return 0, typ, fmt.Sprintf("metadata.schemaVersion %v is not a version (1, 2, ...)", raw)
+				}
+				written = v
+			}
+		}
+		if schema, ok = byVersion[written]; !ok {
+			return 0, typ, fmt.Sprintf("no schema for event type %q at version %d", typ, written)
+		}
+	}
 	if !ok {
 		return 0, typ, fmt.Sprintf("no schema for event type %q", typ)
 	}

@@ -94,6 +94,35 @@ it('validates every message eventbench generate wrote to JetStream, and per-subj
   }
 }, 240_000);
 
+it('validates each message at the schema version it was written with (invoices-evolving: 1,000 at version 1, then 3)', async () => {
+  const generated = await eventbench(['generate', '--backend', 'jetstream', '--workload', 'invoices-evolving', '--count', '1020', '--namespace', ns, '--nats-url', testNatsUrl(), '--json'], 120_000);
+  expect(generated.code, generated.stderr).toBe(0);
+  const stream = `${ns}-${workloads['invoices-evolving'].category}`;
+  const summary = await consume(stream);
+  expect(summary.received).toBe(1020);
+  expect(summary.valid).toBe(1020);
+  expect(summary.errors).toEqual([]);
+
+  // The same version-1 body stamped as version 3 is refused, and a version no schema exists for.
+  const nc = await connect({ servers: testNatsUrl() });
+  const wrong = `${ns}-wrongversion`;
+  try {
+    await (await jetstreamManager(nc)).streams.add({ name: wrong, subjects: [`${ns}.wrongversion.*`] });
+    const js = jetstream(nc);
+    const payment = (version: number, schemaVersion: number) =>
+      JSON.stringify({ id: `p${version}`, type: 'billing.payment.received', timestamp: '2026-01-01T00:00:00Z', correlationId: 'c', aggregateId: 'inv_1', aggregateType: 'Invoice', version, data: { invoiceNumber: 'INV-2026-000001', cents: 1500, receivedAt: '2026-01-01T00:00:00Z' }, metadata: { schemaVersion } });
+    await js.publish(`${ns}.wrongversion.x`, payment(1, 1));
+    await js.publish(`${ns}.wrongversion.x`, payment(2, 3));
+    await js.publish(`${ns}.wrongversion.x`, payment(3, 9));
+  } finally {
+    await nc.close();
+  }
+  const checked = await consume(wrong, 1);
+  expect([checked.received, checked.valid, checked.invalid]).toEqual([3, 1, 2]);
+  expect(checked.errors[0]).toMatch(/seq 2: .*(cents|amount)/);
+  expect(checked.errors[1]).toMatch(/seq 3: no schema for event type "billing.payment.received" at version 9/);
+}, 240_000);
+
 it('validates the hybrid relay\'s messages (with their PostgreSQL positions)', async () => {
   const store = await createHybridStore({ pgUrl: testPgUrl(), natsUrl: testNatsUrl(), namespace: ns, settings: hybridDescriptor.parseSettings({}) });
   try {
