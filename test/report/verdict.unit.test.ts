@@ -49,6 +49,21 @@ describe('verdictLine', () => {
     expect(both).not.toMatch(/\dx postgres/);
   });
 
+  it('a client-bound run is a lower bound too: the ratio says at most / at least and why, or none, and names who was client-bound', () => {
+    const bound = (backends: string[]) => {
+      const result = asMaxSearch(fixture(), { postgres: 1000, jetstream: 2000 });
+      for (const b of result.backends) if (backends.includes(b.backend)) b.clientBound = { bound: true, reason: 'event loop 95 % busy' } as never;
+      return verdictLine(result);
+    };
+    expect(bound(['postgres'])).toMatch(/\(at most 2\.0x postgres: postgres was client-bound\);.*CLIENT-BOUND \(postgres\): the load side was the limit, the backend may do more\./);
+    expect(bound(['jetstream'])).toMatch(/\(at least 2\.0x postgres: jetstream was client-bound\)/);
+    const both = bound(['postgres', 'jetstream']);
+    expect(both).toMatch(/\(no ratio: both rates are lower bounds, jetstream client-bound, postgres client-bound\)/);
+    expect(both).toMatch(/CLIENT-BOUND \(jetstream, postgres\): the load side was the limit, the backends may do more/);
+    expect(both).not.toMatch(/\dx postgres/);
+    expect(bound([])).toMatch(/\(2\.0x postgres\)/);
+  });
+
   it('a backend that met the SLO at no step ranks last and says so; a client-bound run says the backends may do more', () => {
     const result = asMaxSearch(fixture(), { postgres: 1000, jetstream: null });
     result.backends.find((b) => b.backend === 'postgres')!.clientBound = { bound: true, reason: 'event loop 99 % busy' } as never;
