@@ -6,7 +6,9 @@
  * Streams are visited round-robin, so one stream is appended again only after `streams` other appends:
  * version conflicts appear only when more than `streams` appends are in flight at once (a stall), which
  * is what a real system sees too. After a conflict the generator takes the actual version from the error
- * (`observe`), after an unknown outcome it sends one append with `any` and learns the version from it.
+ * (`observe`), after an unknown outcome it sends one append with `any` and learns the version from it,
+ * and after a success it never plans below the version the store reported (a retried append lands later
+ * than planned).
  */
 import { ConfigError, VersionConflictError, type ExpectedVersion, type NewEvent } from '../core/event-store.ts';
 import { Random } from '../core/random.ts';
@@ -97,7 +99,12 @@ function createGenerator(options: SyntheticOptions): SyntheticGenerator {
       const k = index.get(planned.stream);
       if (k === undefined) return;
       if (outcome.ok) {
+        const known = expected[k]!;
+        // After `any`, the version is learned from the store. After a retried append (`--retries`: it
+        // landed after re-reading the version, not where it was planned) the plan may be behind the store:
+        // never plan below a version the store reported, or the next append conflicts for nothing.
         if (planned.expectedVersion === 'any') expected[k] = outcome.result.streamVersion;
+        else if (known !== null && outcome.result.streamVersion > known) expected[k] = outcome.result.streamVersion;
       } else if (outcome.error instanceof VersionConflictError) {
         expected[k] = outcome.error.actual;
       } else {
