@@ -28,9 +28,15 @@ describe('npm start', () => {
       expect(result.backends.filter((b) => b.baselineOf === null).map((b) => b.backend)).toEqual(expect.arrayContaining(['postgres', 'jetstream']));
       // The rounds at 50 % of the max found carry cases through the processors too (a round that resent the
       // max round's events into the same namespace stored nothing new: 0 cases completed).
+      // A backend whose quick search met the SLO at no step (a loaded machine: the other test files share
+      // the 2 cores) has no such round, and the verdict says so; every backend that found a rate has one.
+      const verdict = /^verdict: .*$/m.exec(r.stdout)?.[0];
+      const found = result.backends.filter((b) => b.baselineOf === null && !b.latencyAt && (b.maxSearch?.sustainableRate ?? null) !== null).map((b) => b.backend);
+      expect(found.length, verdict).toBeGreaterThan(0);
       const at50 = result.backends.filter((b) => b.latencyAt?.fraction === 0.5);
-      expect(at50.map((b) => b.backend)).toEqual(expect.arrayContaining(['postgres', 'jetstream']));
+      expect(at50.map((b) => b.backend).sort(), verdict).toEqual([...new Set(found)].sort());
       for (const b of at50) expect(b.pipeline?.casesCompleted, b.backend).toBeGreaterThan(0);
+      for (const backend of ['postgres', 'jetstream'].filter((x) => !found.includes(x))) expect(verdict).toMatch(new RegExp(`${backend} met p99<50ms at no step`));
     } finally {
       if (report) rmSync(dirname(report), { recursive: true, force: true });
     }
