@@ -4,7 +4,10 @@
  * every load worker too; /metrics carries NATS server metrics under prometheus-nats-exporter's names, for
  * every node of a replicated cluster; `chaos --metrics-port` serves the chaos series.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventbench, startEventbench } from '../load/cli.ts';
 
@@ -136,20 +139,26 @@ describe('observability flags', () => {
   });
 
   it('chaos --metrics-port serves the chaos series while the run goes', async () => {
-    const cli = startEventbench(['chaos', '--backend', 'jetstream', '--scenario', 'network_partition', '--duration', '3s', '--infra', 'managed', '--metrics-port', '0'], 90_000);
-    const [, url] = await cli.waitForStderr(/metrics at (http:\/\/\S+)/);
-    // Scrape until the fault is on (the timeline starts it 0.75 s into the load).
-    let during = '';
-    for (let i = 0; i < 200 && !/^eventbench_chaos_fault_active\{[^}]*\} 1$/m.test(during); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      during = await (await fetch(url!)).text().catch(() => '');
+    // Its results go to a directory of the test's own, removed at the end (without --out a run writes to a new temp dir it leaves for the user).
+    const out = mkdtempSync(join(tmpdir(), 'eventbench-obs-chaos-'));
+    const cli = startEventbench(['chaos', '--backend', 'jetstream', '--scenario', 'network_partition', '--duration', '3s', '--infra', 'managed', '--metrics-port', '0', '--out', join(out, 'run')], 90_000);
+    try {
+      const [, url] = await cli.waitForStderr(/metrics at (http:\/\/\S+)/);
+      // Scrape until the fault is on (the timeline starts it 0.75 s into the load).
+      let during = '';
+      for (let i = 0; i < 200 && !/^eventbench_chaos_fault_active\{[^}]*\} 1$/m.test(during); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        during = await (await fetch(url!)).text().catch(() => '');
+      }
+      const run = await cli.done;
+      expect(run.code, run.stderr).toBe(0);
+      expect(during).toMatch(/^eventbench_chaos_fault_active\{backend="jetstream",scenario="network_partition",fault="network_timeout",target="nats"\} 1$/m);
+      expect(during).toMatch(/^eventbench_chaos_append_attempts_total\{backend="jetstream",scenario="network_partition"\} [1-9]\d*$/m);
+      // NATS server metrics come along, as with load.
+      expect(during).toMatch(/^gnatsd_varz_in_msgs\{/m);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
-    const run = await cli.done;
-    expect(run.code, run.stderr).toBe(0);
-    expect(during).toMatch(/^eventbench_chaos_fault_active\{backend="jetstream",scenario="network_partition",fault="network_timeout",target="nats"\} 1$/m);
-    expect(during).toMatch(/^eventbench_chaos_append_attempts_total\{backend="jetstream",scenario="network_partition"\} [1-9]\d*$/m);
-    // NATS server metrics come along, as with load.
-    expect(during).toMatch(/^gnatsd_varz_in_msgs\{/m);
   });
 
   it('/metrics exports the NATS server’s numbers under the exporter’s names', async () => {
