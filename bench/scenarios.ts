@@ -21,7 +21,7 @@ import { ConfigError } from '../src/core/event-store.ts';
 import { fmtCount } from '../src/report/format.ts';
 import { loadResultSchema, type BackendResult, type LoadResult, type Spread } from '../src/report/load-result.ts';
 import { prepareOutDir } from '../src/report/out-dir.ts';
-import { environmentRows } from '../src/report/tables.ts';
+import { environmentRows, fmtMs as ms } from '../src/report/tables.ts';
 import { parseRuns } from '../src/runners/bench/rounds.ts';
 import { benchScenarioNames, loadBenchScenario, scenarioFlags, type BenchScenario } from '../src/runners/bench/scenario-catalog.ts';
 import { spread } from '../src/runners/bench/stats.ts';
@@ -129,7 +129,6 @@ export interface IndexRow {
   failure: string;
 }
 
-const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const fmtSpread = (s: Spread, f: (v: number) => string): string => (s.values.length > 1 ? `${f(s.median)} [${f(s.min)}-${f(s.max)}]` : f(s.median));
 const ratio = (v: number): string => `${v.toFixed(2)}x`;
 const rate = (v: number): string => `${fmtCount(Math.round(v))}/s`;
