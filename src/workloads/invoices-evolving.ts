@@ -18,10 +18,13 @@
 import { z } from 'zod';
 import type { NewEvent } from '../core/event-store.ts';
 import { SCHEMA_VERSION_KEY, type Upcaster } from '../core/upcasting.ts';
-import { Random } from '../core/random.ts';
+import { HexFormat, Random } from '../core/random.ts';
 import { isoDate, pool, SimClock } from './common.ts';
 import { validatorForVersions } from './schema-versions.ts';
 import type { PlannedAppend, WorkloadGenerator, WorkloadModule, WorkloadOptions } from './workload.ts';
+
+/** Event ids as `evt_${rng.hex(24)}` spells them. */
+const EVENT_ID = new HexFormat('evt_', 24);
 
 export const PAYMENT_RECEIVED = 'billing.payment.received';
 
@@ -108,7 +111,7 @@ export function createEvolvingPayments({ seed, streams = 1000, legacyEvents = DE
         ? { invoiceNumber: invoice.number, cents, receivedAt }
         : { invoiceNumber: invoice.number, amount: { value: cents / 100, currency: 'EUR' }, vat: vatOf(cents / 100), receivedAt };
       const event: NewEvent = {
-        id: `evt_${rng.hex(24)}`,
+        id: rng.hexIn(EVENT_ID),
         type: PAYMENT_RECEIVED,
         timestamp: receivedAt,
         correlationId: invoice.correlationId,

@@ -9,7 +9,7 @@
  * figure). Data ~120 B (docs/workloads.md).
  */
 import { z } from 'zod';
-import { formatHex, Random, weightedRecord } from '../core/random.ts';
+import { HexFormat, Random, weightedRecord } from '../core/random.ts';
 import { isoDate, isoDay, pool, seededFaker, SimClock } from './common.ts';
 import { validatorFor } from './schema.ts';
 import type { PlannedAppend, WorkloadModule } from './workload.ts';
@@ -87,11 +87,11 @@ class OpenInvoices {
     const i = Math.floor(rng.next() * this.size);
     const w = this.words;
     const inv: OpenInvoice = {
-      id: `inv_${formatHex(w, i * 9, 20)}`,
+      id: INVOICE_ID.format(w, i * 9),
       number: invoiceNumberOf(this.years[i]!, this.serials[i]!),
       amount: this.amounts[i]!,
-      correlationId: `corr_${formatHex(w, i * 9 + 3, 20)}`,
-      issuedEventId: `evt_${formatHex(w, i * 9 + 6, 24)}`,
+      correlationId: CORRELATION_ID.format(w, i * 9 + 3),
+      issuedEventId: EVENT_ID.format(w, i * 9 + 6),
     };
     const last = --this.size;
     w.copyWithin(i * 9, last * 9, last * 9 + 9);
@@ -101,6 +101,11 @@ class OpenInvoices {
     return inv;
   }
 }
+
+/** The ids as `Random.hex` would spell their words: `evt_` + 24, `inv_` and `corr_` + 20 hex digits. */
+const EVENT_ID = new HexFormat('evt_', 24);
+const INVOICE_ID = new HexFormat('inv_', 20);
+const CORRELATION_ID = new HexFormat('corr_', 20);
 
 /** The year of an ISO timestamp, from its first four digits. */
 const yearOf = (iso: string): number =>
@@ -129,7 +134,7 @@ export const invoicesWorkload: WorkloadModule = {
         words[6] = rng.uint32();
         words[7] = rng.uint32();
         words[8] = rng.uint32();
-        const id = `evt_${formatHex(words, 6, 24)}`;
+        const id = EVENT_ID.format(words, 6);
         const settle = open.size > 0 && rng.chance(0.45) ? open.take(rng) : undefined;
         if (settle) {
           const paid = rng.chance(0.9);
@@ -158,7 +163,7 @@ export const invoicesWorkload: WorkloadModule = {
         for (let k = 3; k < 6; k++) words[k] = rng.uint32();
         const year = yearOf(timestamp);
         open.add(words, year, counter, amount);
-        const invoiceId = `inv_${formatHex(words, 0, 20)}`;
+        const invoiceId = INVOICE_ID.format(words, 0);
         return {
           stream: `invoice-${invoiceId}`,
           events: [
@@ -166,7 +171,7 @@ export const invoicesWorkload: WorkloadModule = {
               id,
               type: INVOICE_EVENT_TYPES.issued,
               timestamp,
-              correlationId: `corr_${formatHex(words, 3, 20)}`,
+              correlationId: CORRELATION_ID.format(words, 3),
               aggregateId: invoiceId,
               aggregateType: 'Invoice',
               data: {

@@ -174,3 +174,47 @@ describe('ids kept as random words', () => {
     }
   });
 });
+
+describe('HexFormat and formatUuid (text built from character codes) equal the library spelling', () => {
+  /** The hex of 32-bit words, most significant first, as Node's Buffer spells it. */
+  const bufferHex = (words: number[]): string => {
+    const b = Buffer.alloc(words.length * 4);
+    words.forEach((w, i) => b.writeUInt32BE(w, i * 4));
+    return b.toString('hex');
+  };
+
+  it('a prefix and the first n hex digits of the words, for every length, twice in a row', async () => {
+    const { HexFormat, Random } = await import('../../src/core/random.ts');
+    const rng = new Random(11);
+    for (const prefix of ['', 'evt_', 'corr_']) {
+      for (let digits = 1; digits <= 64; digits++) {
+        const format = new HexFormat(prefix, digits);
+        for (let i = 0; i < 20; i++) {
+          const words = [rng.uint32(), ...Array.from({ length: Math.ceil(digits / 8) }, () => rng.uint32())];
+          const expected = prefix + bufferHex(words.slice(1)).slice(0, digits);
+          expect(format.format(words, 1)).toBe(expected);
+          expect(format.format(words, 1)).toBe(expected);
+        }
+      }
+    }
+    expect(new HexFormat('x', 8).format([0, 0xffffffff, 0x0000000f])).toBe('x00000000');
+    expect(() => new HexFormat('x', 0)).toThrow(/digits/);
+  });
+
+  it('formatUuid is the version 4 layout of the words (version and variant bits set), as Buffer spells them', async () => {
+    const { formatUuid, Random } = await import('../../src/core/random.ts');
+    const rng = new Random(12);
+    for (let i = 0; i < 5000; i++) {
+      const w = [rng.uint32(), rng.uint32(), rng.uint32(), rng.uint32()];
+      const b = Buffer.alloc(16);
+      w.forEach((x, k) => b.writeUInt32BE(x, k * 4));
+      b[6] = (b[6]! & 0x0f) | 0x40;
+      b[8] = (b[8]! & 0x3f) | 0x80;
+      const h = b.toString('hex');
+      const expected = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+      const uuid = formatUuid(w[0]!, w[1]!, w[2]!, w[3]!);
+      if (uuid !== expected) expect(uuid).toBe(expected);
+      expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+  });
+});
