@@ -32,13 +32,14 @@ const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /**
  * Fixed-layout ASCII text (a prefix, then hex digits of drawn words) built by one `String.fromCharCode`
- * call over a reused array of character codes: one flat string, one allocation. Hand-written because the
- * generation target (docs/workloads.md) is measured against `JSON.stringify` alone, and this is where
- * generation spent its time: concatenating two-character pieces (`'evt_' + HEX[x >>> 24] + ...`) makes a
- * tree of cons strings that a slice or `JSON.stringify` must flatten again. Measured on node 20
- * (2026-12-05, 2 cores, a 28-character id made and serialised): concatenation 0.25 us, this 0.11 us,
- * `Buffer#latin1Slice` of the same bytes ~0.15 us (its native call alone ~0.1 us).
- * test/workloads/workloads.unit.test.ts keeps it equal to `Buffer#toString('hex')`.
+ * call over a reused array of character codes: one flat string, one allocation. Hand-written because
+ * ids were a large share of generation time: concatenating two-character pieces (`'evt_' + HEX[x >>> 24]
+ * + ...`) makes a tree of cons strings that a slice or `JSON.stringify` must flatten again. Measured on
+ * node 20 (2026-12-05, 2 cores, a 28-character id made and serialised): concatenation 0.25 us, this
+ * 0.11 us, `Buffer#latin1Slice` of the same bytes ~0.15 us (its native call alone ~0.1 us); generate +
+ * stringify of the invoices workload +20 % (docs/workloads.md, "Generation target", also on why its
+ * ratio to stringify alone did not move). test/workloads/workloads.unit.test.ts keeps it equal to
+ * `Buffer#toString('hex')`.
  */
 export class HexFormat {
   private readonly codes: number[];
