@@ -57,8 +57,10 @@ function expectOneLineRefusal(run: Run, pattern: RegExp): void {
   if (run.elapsedMs >= 5000) expect(run.elapsedMs, 'refused slower than a bare CLI start').toBeLessThan(2 * bareCliStartMs());
 }
 
-/** Wall time of `eventbench --version` now (measured synchronously: only called when a refusal was slow). */
-/** The slower of two bare CLI starts, measured now: the load of the moment swings one start by seconds. */
+/**
+ * Wall time of `eventbench --version` now, the slower of two starts (the load of the moment swings one start
+ * by seconds); measured synchronously, only when a refusal was slow.
+ */
 function bareCliStartMs(): number {
   let slowest = 0;
   for (let i = 0; i < 2; i++) {
