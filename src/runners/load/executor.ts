@@ -104,6 +104,8 @@ export class LoadExecutor {
   private inFlight = 0;
   private current: { name: string; rec: WindowRecorder } | null = null;
   private firstSend: LiveStats['firstSend'] = null;
+  /** Open loop: per stream, the last append sent or waiting to be (see `send`'s `inStreamOrder`). */
+  private readonly inFlightByStream = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: EventStore,
@@ -187,7 +189,7 @@ export class LoadExecutor {
           w.rec.onDropped(intended);
           this.metrics.dropped();
         } else {
-          track(this.send(w.rec, intended));
+          track(this.send(w.rec, intended, 0, undefined, true));
         }
         // A long burst (catching up after a stall, or dropping) still lets acknowledgements and signals through.
         if (++burst >= BURST_BEFORE_YIELD) {
@@ -261,20 +263,33 @@ export class LoadExecutor {
   /**
    * @param due the intended send time (open loop), or null (closed loop: intended = actual send).
    * @param retries conflicts to answer by re-reading the stream version and sending again (closed loop).
+   * @param inStreamOrder send after the append in flight to the same stream, if any, has its outcome (open
+   *   loop): a generator plans a stream's appends in order, each expecting the version the previous one
+   *   leaves, as an application writing one aggregate does. Sent at once instead, a follow-up due while its
+   *   predecessor is still in flight (an invoice's settlement a few ms after its issue) fails as a version
+   *   conflict the store did not cause (1 in 15,000 PostgreSQL invoice appends and 0.14 % of domain-event
+   *   appends, results/bench/2026-12-05T03-32-04-165Z). The wait counts in its latency, which runs from
+   *   the intended time. Closed-loop writers race on purpose (the contention scenario) and do not wait.
    */
-  private send(rec: WindowRecorder, due: number | null, retries = 0, signal?: AbortSignal): Promise<void> {
+  private send(rec: WindowRecorder, due: number | null, retries = 0, signal?: AbortSignal, inStreamOrder = false): Promise<void> {
     const planned = this.generator.next();
     const events = planned.events;
-    const sentAt = this.clock.now();
-    const intended = due ?? sentAt;
+    const now = this.clock.now();
+    const intended = due ?? now;
     const eventType = events[0]?.type ?? 'none';
     // --otlp: a producer span per append, its trace context carried to the consumer in each event's metadata.
     const traced = startAppendSpan(planned.stream, eventType, events.length);
     for (const e of events) e.metadata = traced ? { ...e.metadata, [INTENDED_AT_KEY]: intended, [TRACEPARENT_KEY]: traced.traceparent } : { ...e.metadata, [INTENDED_AT_KEY]: intended };
-    rec.onSend(intended, sentAt);
-    this.firstSend ??= { intended, sent: sentAt };
     this.sent += 1;
     this.inFlight += 1;
+    let sentAt = now;
+    /** Sends; `waited`: after the append before it on the same stream, so later than `now`. */
+    const leave = (waited: boolean): Promise<void> => {
+      if (waited) sentAt = this.clock.now();
+      rec.onSend(intended, sentAt);
+      this.firstSend ??= { intended, sent: sentAt };
+      return attempt(planned.expectedVersion, 0);
+    };
     const attempt = (expectedVersion: PlannedAppend['expectedVersion'], retried: number): Promise<void> =>
       this.store.appendToStream(planned.stream, events, { expectedVersion }).then(
         (result) => {
@@ -312,6 +327,14 @@ export class LoadExecutor {
       endAppendSpan(traced, error);
       this.generator.observe?.(planned, { ok: false, error });
     };
-    return attempt(planned.expectedVersion, 0);
+    if (!inStreamOrder) return leave(false);
+    const stream = planned.stream;
+    const before = this.inFlightByStream.get(stream);
+    const afterBefore = (): Promise<void> => leave(true);
+    const sending = before ? before.then(afterBefore, afterBefore) : leave(false);
+    this.inFlightByStream.set(stream, sending);
+    return sending.finally(() => {
+      if (this.inFlightByStream.get(stream) === sending) this.inFlightByStream.delete(stream);
+    });
   }
 }
