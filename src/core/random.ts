@@ -28,7 +28,8 @@ export function hashString(text: string): number {
   return h >>> 0;
 }
 
-const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** Character codes of the hex digits 0-9a-f. */
+export const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /**
  * Fixed-layout ASCII text (a prefix, then hex digits of drawn words) built by one `String.fromCharCode`

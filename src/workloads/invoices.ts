@@ -110,7 +110,18 @@ const CORRELATION_ID = new HexFormat('corr_', 20);
 /** The year of an ISO timestamp, from its first four digits. */
 const yearOf = (iso: string): number =>
   (iso.charCodeAt(0) - 48) * 1000 + (iso.charCodeAt(1) - 48) * 100 + (iso.charCodeAt(2) - 48) * 10 + (iso.charCodeAt(3) - 48);
-const invoiceNumberOf = (year: number, serial: number): string => `INV-${year}-${String(serial % 1_000_000).padStart(6, '0')}`;
+/**
+ * `INV-<year>-<serial mod 10^6, six digits>`, spelled into reused character codes as `isoDate` does (the
+ * template with `padStart` was a tenth of this generator's time, profiled 2026-12-05).
+ */
+const INVOICE_NUMBER_CODES = Array.from('INV-0000-000000', (c) => c.charCodeAt(0));
+export const invoiceNumberOf = (year: number, serial: number): string => {
+  if (!(year >= 1000 && year <= 9999)) return `INV-${year}-${String(serial % 1_000_000).padStart(6, '0')}`;
+  const c = INVOICE_NUMBER_CODES;
+  for (let i = 7, y = year; i >= 4; i--, y = Math.floor(y / 10)) c[i] = 48 + (y % 10);
+  for (let i = 14, n = serial % 1_000_000; i >= 9; i--, n = Math.floor(n / 10)) c[i] = 48 + (n % 10);
+  return String.fromCharCode.apply(null, c);
+};
 
 export const invoicesWorkload: WorkloadModule = {
   name: 'invoices',

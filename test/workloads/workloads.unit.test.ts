@@ -218,3 +218,27 @@ describe('HexFormat and formatUuid (text built from character codes) equal the l
     }
   });
 });
+
+describe('ids spelled from character codes equal their templates', () => {
+  it("invoiceNumberOf is `INV-${year}-${serial mod 10^6 padded to 6}`", async () => {
+    const { invoiceNumberOf } = await import('../../src/workloads/invoices.ts');
+    const { Random } = await import('../../src/core/random.ts');
+    const template = (year: number, serial: number) => `INV-${year}-${String(serial % 1_000_000).padStart(6, '0')}`;
+    const rng = new Random(13);
+    const cases: [number, number][] = [[2025, 0], [2025, 1], [2025, 999_999], [2025, 1_000_000], [2025, 123_456_789], [1, 7], [999, 3], [1000, 3], [9999, 42], [10_000, 5], [-1, 5]];
+    for (let i = 0; i < 5000; i++) cases.push([rng.int(0, 9999), rng.int(0, 2 ** 40)]);
+    for (const [year, serial] of cases) expect(invoiceNumberOf(year, serial)).toBe(template(year, serial));
+  });
+
+  it('documentEventId is `evt-${ms}-${rng.hex(6)}` for the word rng.hex(6) draws', async () => {
+    const { documentEventId } = await import('../../src/workloads/documents.ts');
+    const { Random } = await import('../../src/core/random.ts');
+    const rng = new Random(14);
+    const ms = [1e12, 1e13 - 1, 1_736_150_400_000, 999_999_999_999, 1e13, 0, 1.5e12 + 0.5];
+    for (let i = 0; i < 5000; i++) ms.push(rng.int(1e12, 1e13 - 1));
+    ms.forEach((m, seed) => {
+      // Two generators with one seed: one gives the word, the other spells rng.hex(6) of the same word.
+      expect(documentEventId(m, new Random(seed).uint32())).toBe(`evt-${m}-${new Random(seed).hex(6)}`);
+    });
+  });
+});
