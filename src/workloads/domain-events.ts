@@ -116,6 +116,31 @@ export const CIM_SCHEMAS: SchemaMap = Object.fromEntries(
   ),
 );
 
+/**
+ * A step's texts that do not change from event to event, spelled once per aggregate kind: building them
+ * with templates per event made four-part cons strings that JSON.stringify flattened again each time.
+ */
+interface StepText {
+  commandType: string;
+  eventType: string;
+  commandSubject: string;
+  /** The event subject up to its id: `{env}.domain.{domain}.{aggregate}.{event}.` */
+  eventSubjectPrefix: string;
+}
+const STEP_TEXT = new Map<StepDef, StepText>(
+  CIM_AGGREGATES.flatMap(({ domain, aggregate, create, follow }) =>
+    [create, ...follow].map((s) => [
+      s,
+      {
+        commandType: `command.${domain}.${aggregate}.${s.action}`,
+        eventType: `domain.${domain}.${aggregate}.${s.event}`,
+        commandSubject: `${CIM_ENVIRONMENT}.command.${domain}.${aggregate}.${s.action}`,
+        eventSubjectPrefix: `${CIM_ENVIRONMENT}.domain.${domain}.${aggregate}.${s.event}.`,
+      },
+    ]),
+  ),
+);
+
 interface LiveAggregate {
   def: AggregateDef;
   id: string;
@@ -159,16 +184,17 @@ export const domainEventsWorkload: WorkloadModule = {
         const expectedVersion = agg.version === 0 ? ('no_stream' as const) : agg.version;
         agg.version += 2;
         const payload = s.payload(rng, ctx);
+        const text = STEP_TEXT.get(s)!;
         return {
           stream: `cim-${domain}_${aggregate}_${agg.id}`,
           events: [
             {
               id: commandId,
-              type: `command.${domain}.${aggregate}.${s.action}`,
+              type: text.commandType,
               timestamp,
               correlationId: agg.correlationId,
               data: {
-                subject: `${CIM_ENVIRONMENT}.command.${domain}.${aggregate}.${s.action}`,
+                subject: text.commandSubject,
                 command_id: commandId,
                 aggregate_id: agg.id,
                 command_type: s.command,
@@ -178,12 +204,12 @@ export const domainEventsWorkload: WorkloadModule = {
             },
             {
               id: eventId,
-              type: `domain.${domain}.${aggregate}.${s.event}`,
+              type: text.eventType,
               timestamp,
               correlationId: agg.correlationId,
               causationId: commandId,
               data: {
-                subject: `${CIM_ENVIRONMENT}.domain.${domain}.${aggregate}.${s.event}.${eventId}`,
+                subject: text.eventSubjectPrefix + eventId,
                 event_id: eventId,
                 aggregate_id: agg.id,
                 event_type: s.eventType,
