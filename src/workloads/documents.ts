@@ -141,7 +141,11 @@ const EVENT_ID_CODES = Array.from('evt-0000000000000-000000', (c) => c.charCodeA
 export const documentEventId = (ms: number, word: number): string => {
   if (!(Number.isInteger(ms) && ms >= 1e12 && ms < 1e13)) return `evt-${ms}-${formatHex([word], 0, 6)}`;
   const c = EVENT_ID_CODES;
-  for (let i = 16, n = ms; i >= 4; i--, n = Math.floor(n / 10)) c[i] = 48 + (n % 10);
+  // 13 digits: the low 7 and the high 6 as whole numbers below 2^31 (`| 0`), so the codes stay small
+  // integers (see `isoDate`).
+  const high = Math.floor(ms / 1e7);
+  for (let i = 16, n = (ms - high * 1e7) | 0; i >= 10; i--, n = (n / 10) | 0) c[i] = 48 + (n % 10);
+  for (let i = 9, n = high | 0; i >= 4; i--, n = (n / 10) | 0) c[i] = 48 + (n % 10);
   for (let i = 18, shift = 28; i < 24; i++, shift -= 4) c[i] = HEX_CODES[(word >>> shift) & 15]!;
   return String.fromCharCode.apply(null, c);
 };

@@ -118,8 +118,9 @@ const INVOICE_NUMBER_CODES = Array.from('INV-0000-000000', (c) => c.charCodeAt(0
 export const invoiceNumberOf = (year: number, serial: number): string => {
   if (!(year >= 1000 && year <= 9999)) return `INV-${year}-${String(serial % 1_000_000).padStart(6, '0')}`;
   const c = INVOICE_NUMBER_CODES;
-  for (let i = 7, y = year; i >= 4; i--, y = Math.floor(y / 10)) c[i] = 48 + (y % 10);
-  for (let i = 14, n = serial % 1_000_000; i >= 9; i--, n = Math.floor(n / 10)) c[i] = 48 + (n % 10);
+  // Whole numbers below 2^31 only (`| 0`), so the codes stay small integers (see `isoDate`).
+  for (let i = 7, y = year | 0; i >= 4; i--, y = (y / 10) | 0) c[i] = 48 + (y % 10);
+  for (let i = 14, n = serial % 1_000_000 | 0; i >= 9; i--, n = (n / 10) | 0) c[i] = 48 + (n % 10);
   return String.fromCharCode.apply(null, c);
 };
 

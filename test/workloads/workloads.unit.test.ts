@@ -139,7 +139,7 @@ describe('isoDate (the generators\' fast timestamp formatter)', () => {
       ms += rng.int(0, 100_000);
       if (isoDate(ms) !== new Date(ms).toISOString()) expect(isoDate(ms)).toBe(new Date(ms).toISOString());
     }
-    for (const x of [0, 1, 999, 86_399_999, -1, Date.parse('2024-02-29T23:59:59.999Z')]) expect(isoDate(x)).toBe(new Date(x).toISOString());
+    for (const x of [0, 1, 999, 86_399_999, -1, Date.parse('2024-02-29T23:59:59.999Z'), 1.5, -0.5, 1_736_150_400_123.7]) expect(isoDate(x)).toBe(new Date(x).toISOString());
     // Alternating between days (an invoice's time and its due date) and days eight apart share cache slots.
     for (let i = 0; i < 10_000; i++) {
       const x = ms + rng.int(-20, 20) * 86_400_000 + rng.int(0, 86_399_999);
