@@ -116,7 +116,7 @@ const yearOf = (iso: string): number =>
  */
 const INVOICE_NUMBER_CODES = Array.from('INV-0000-000000', (c) => c.charCodeAt(0));
 export const invoiceNumberOf = (year: number, serial: number): string => {
-  if (!(year >= 1000 && year <= 9999)) return `INV-${year}-${String(serial % 1_000_000).padStart(6, '0')}`;
+  if (!(year >= 1000 && year <= 9999 && Number.isInteger(year) && Number.isInteger(serial) && serial >= 0)) return `INV-${year}-${String(serial % 1_000_000).padStart(6, '0')}`;
   const c = INVOICE_NUMBER_CODES;
   // Whole numbers below 2^31 only (`| 0`), so the codes stay small integers (see `isoDate`).
   for (let i = 7, y = year | 0; i >= 4; i--, y = (y / 10) | 0) c[i] = 48 + (y % 10);

@@ -225,7 +225,7 @@ describe('ids spelled from character codes equal their templates', () => {
     const { Random } = await import('../../src/core/random.ts');
     const template = (year: number, serial: number) => `INV-${year}-${String(serial % 1_000_000).padStart(6, '0')}`;
     const rng = new Random(13);
-    const cases: [number, number][] = [[2025, 0], [2025, 1], [2025, 999_999], [2025, 1_000_000], [2025, 123_456_789], [1, 7], [999, 3], [1000, 3], [9999, 42], [10_000, 5], [-1, 5]];
+    const cases: [number, number][] = [[2025, 0], [2025, 1], [2025, 999_999], [2025, 1_000_000], [2025, 123_456_789], [1, 7], [999, 3], [1000, 3], [9999, 42], [2025, -5], [2025, 1.5], [2025.5, 1], [10_000, 5], [-1, 5]];
     for (let i = 0; i < 5000; i++) cases.push([rng.int(0, 9999), rng.int(0, 2 ** 40)]);
     for (const [year, serial] of cases) expect(invoiceNumberOf(year, serial)).toBe(template(year, serial));
   });
