@@ -104,7 +104,7 @@ export class LoadExecutor {
   private inFlight = 0;
   private current: { name: string; rec: WindowRecorder } | null = null;
   private firstSend: LiveStats['firstSend'] = null;
-  /** Open loop: per stream, the last append sent or waiting to be (see `send`'s `inStreamOrder`). */
+  /** Open loop: per stream, the last append sent or waiting to be (see `send`). */
   private readonly inFlightByStream = new Map<string, Promise<void>>();
 
   constructor(
@@ -189,7 +189,7 @@ export class LoadExecutor {
           w.rec.onDropped(intended);
           this.metrics.dropped();
         } else {
-          track(this.send(w.rec, intended, 0, undefined, true));
+          track(this.send(w.rec, intended));
         }
         // A long burst (catching up after a stall, or dropping) still lets acknowledgements and signals through.
         if (++burst >= BURST_BEFORE_YIELD) {
@@ -261,17 +261,18 @@ export class LoadExecutor {
   }
 
   /**
+   * In open loop (`due` given) an append is sent after the append in flight to the same stream, if any,
+   * has its outcome: a generator plans a stream's appends in order, each expecting the version the
+   * previous one leaves, as an application writing one aggregate does. Sent at once instead, a follow-up
+   * due while its predecessor is still in flight (an invoice's settlement a few ms after its issue) fails
+   * as a version conflict the store did not cause (1 in 15,000 PostgreSQL invoice appends and 0.14 % of
+   * domain-event appends, results/bench/2026-12-05T03-32-04-165Z). The wait counts in its latency, which
+   * runs from the intended time. Closed-loop writers race on purpose (the contention scenario) and do not wait.
+   *
    * @param due the intended send time (open loop), or null (closed loop: intended = actual send).
    * @param retries conflicts to answer by re-reading the stream version and sending again (closed loop).
-   * @param inStreamOrder send after the append in flight to the same stream, if any, has its outcome (open
-   *   loop): a generator plans a stream's appends in order, each expecting the version the previous one
-   *   leaves, as an application writing one aggregate does. Sent at once instead, a follow-up due while its
-   *   predecessor is still in flight (an invoice's settlement a few ms after its issue) fails as a version
-   *   conflict the store did not cause (1 in 15,000 PostgreSQL invoice appends and 0.14 % of domain-event
-   *   appends, results/bench/2026-12-05T03-32-04-165Z). The wait counts in its latency, which runs from
-   *   the intended time. Closed-loop writers race on purpose (the contention scenario) and do not wait.
    */
-  private send(rec: WindowRecorder, due: number | null, retries = 0, signal?: AbortSignal, inStreamOrder = false): Promise<void> {
+  private send(rec: WindowRecorder, due: number | null, retries = 0, signal?: AbortSignal): Promise<void> {
     const planned = this.generator.next();
     const events = planned.events;
     const now = this.clock.now();
@@ -327,7 +328,7 @@ export class LoadExecutor {
       endAppendSpan(traced, error);
       this.generator.observe?.(planned, { ok: false, error });
     };
-    if (!inStreamOrder) return leave(false);
+    if (due === null) return leave(false);
     const stream = planned.stream;
     const before = this.inFlightByStream.get(stream);
     const afterBefore = (): Promise<void> => leave(true);
