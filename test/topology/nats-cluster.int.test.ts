@@ -1,13 +1,17 @@
 /**
  * The managed 3-node JetStream cluster: it forms, an R3 stream has three peers, and when the stream's
  * leader is SIGKILLed another node is elected and every event acknowledged before, during and after the
- * kill reads back, right after the election and after the old leader has rejoined.
+ * kill reads back, right after the election and after the old leader has rejoined; a subscriber whose
+ * consumer leader is SIGKILLed takes up delivery again within seconds.
  */
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, type EventStore } from '../../src/core/event-store.ts';
 import { startManagedNatsCluster, type NatsClusterHandle } from '../../src/infra/managed-nats-cluster.ts';
 import { waitFor } from '../../src/infra/process-registry.ts';
 import { createStore } from '../../src/store/index.ts';
+import { PULL_EXPIRES_MS } from '../../src/store/jetstream/subscription.ts';
 import { uniqueName } from '../support/servers.ts';
 
 let cluster: NatsClusterHandle;
@@ -22,8 +26,8 @@ afterAll(async () => {
   await cluster?.stop();
 }, 60_000);
 
-async function openStore(namespace: string): Promise<EventStore> {
-  const store = await createStore('jetstream', { natsUrl: cluster.url, namespace, settings: { replicas: 3, publishTimeoutMs: 2_000 } });
+async function openStore(namespace: string, natsUrl = cluster.url): Promise<EventStore> {
+  const store = await createStore('jetstream', { natsUrl, namespace, settings: { replicas: 3, publishTimeoutMs: 2_000 } });
   stores.push(store);
   return store;
 }
@@ -33,6 +37,8 @@ describe('managed JetStream cluster', () => {
     expect(cluster.nodes).toHaveLength(3);
     expect(cluster.url.split(',')).toHaveLength(3);
     expect(cluster.nodes.every((n) => n.state === 'running')).toBe(true);
+    // Formed means whole: a meta leader, and every node routed to the other two.
+    expect(await cluster.whole()).toBe(true);
     const namespace = uniqueName('r3');
     const store = await openStore(namespace);
     await store.appendToStream('orders-1', [{ id: uniqueName('e'), type: 'placed', data: {} }]);
@@ -99,6 +105,57 @@ describe('managed JetStream cluster', () => {
     expect(await missingFromReadAll()).toEqual([]);
   }, 90_000);
 
+  // The subscriber's pull request waits at the consumer's leader and dies with it, unannounced. The
+  // subscriber is connected to another node, so no reconnect tells it either: only missed heartbeats do.
+  // With nats.js's default pull expiry (30 s) it stood still for 40-45 s; with PULL_EXPIRES_MS, seconds.
+  it('a subscriber whose consumer leader is SIGKILLed takes up delivery again within seconds', async () => {
+    // An earlier test restarted a node: it may still be dialling its routes.
+    expect(await waitFor(() => cluster.whole(), 20_000, 200)).toBe(true);
+    const namespace = uniqueName('sub');
+    const name = uniqueName('s');
+    const writer = await openStore(namespace);
+    await writer.appendToStream('orders-0', [{ id: `${namespace}-first`, type: 'placed', data: {} }]);
+    // Create the durable consumer, then find its leader.
+    const probe = await writer.subscribe(name, async () => {}, { category: 'orders' });
+    await probe.close();
+    const nc = await connect({ servers: cluster.url.split(','), name: 'eventbench-test-consumer-leader' });
+    let consumerLeader: number | undefined;
+    try {
+      const jsm = await jetstreamManager(nc);
+      consumerLeader = cluster.nodeOf((await jsm.consumers.info(`${namespace}-orders`, name)).cluster?.leader);
+    } finally {
+      await nc.close();
+    }
+    expect(consumerLeader).toBeTypeOf('number');
+    const other = [0, 1, 2].find((i) => i !== consumerLeader)!;
+    const reader = await openStore(namespace, cluster.url.split(',')[other]);
+    const seen = new Map<string, number>();
+    const sub = await reader.subscribe(name, async (e) => void seen.set(e.id, performance.now()), { category: 'orders' });
+    try {
+      expect(await waitFor(() => seen.has(`${namespace}-first`), 10_000, 50)).toBe(true);
+      await cluster.nodes[consumerLeader!]!.kill();
+      // Appends go on (bounded) until one is acknowledged after the election.
+      let acked: { id: string; at: number } | undefined;
+      for (let n = 0; !acked && n < 200; n++) {
+        const id = `${namespace}-after-${n}`;
+        try {
+          await writer.appendToStream('orders-1', [{ id, type: 'placed', data: { n } }], { expectedVersion: 'any' });
+          acked = { id, at: performance.now() };
+        } catch {
+          await new Promise((r) => setTimeout(r, 100)); // election still running
+        }
+      }
+      expect(acked).toBeDefined();
+      // Missed heartbeats (within PULL_EXPIRES_MS), then a consumer info (retried while the consumer
+      // elects its leader) and a new pull: 0-16 s after the append here. With nats.js's default pull
+      // expiry (30 s) it took 40-45 s in 3 of 3 runs.
+      expect(await waitFor(() => seen.has(acked!.id), 25_000, 50)).toBe(true);
+    } finally {
+      await sub.close();
+      await cluster.nodes[consumerLeader!]!.restart();
+    }
+  }, 90_000);
+
   it('a node cut off from the others loses its routes and gets them back when healed', async () => {
     const routes = async (i: number) => ((await (await fetch(`${cluster.nodes[i]!.monitorUrl}/routez`)).json()) as { num_routes: number }).num_routes;
     const allRoutes = async () => Promise.all([0, 1, 2].map(routes));
@@ -108,9 +165,12 @@ describe('managed JetStream cluster', () => {
     try {
       // 2 has no route left; 0 and 1 still see each other.
       expect(await waitFor(async () => JSON.stringify(await allRoutes()) === '[1,1,0]', 10_000, 100)).toBe(true);
+      // Every node runs and a meta leader is known, but the cluster is not whole.
+      expect(await cluster.whole()).toBe(false);
     } finally {
       await heal();
     }
     expect(await waitFor(async () => (await allRoutes()).every((n) => n === 2), 20_000, 200)).toBe(true);
+    expect(await waitFor(() => cluster.whole(), 20_000, 200)).toBe(true);
   }, 40_000);
 });

@@ -189,6 +189,13 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     const writers = writersOutcome.value;
     const faultError = timelineOutcome.status === 'rejected' ? String((timelineOutcome.reason as Error)?.message ?? timelineOutcome.reason) : undefined;
 
+    // A restarted node may still be dialling its routes or catching up, or the meta leader still being
+    // elected: a client's JetStream API request then times out (its reply lost on a missing route). The
+    // faults are over, so wait (bounded) for the cluster to be whole before reading back, as Jepsen
+    // heals and waits before its final reads.
+    if (cluster && !signal.aborted && !(await waitFor(() => cluster.whole(), CLUSTER_SETTLE_MS, 200))) {
+      log(`${backend}: the cluster is not whole after ${CLUSTER_SETTLE_MS / 1000} s (a node down or unrouted, or no meta leader); reading back anyway`);
+    }
     // Read-back and drain go straight to the server (every node of a cluster): the proxy's part is over.
     // After a failover the promoted standby is the primary: read back from it.
     const readUrl = cluster ? cluster.nodes.map((n) => n.url).join(',') : standby?.promoted ? standby.standby.url : directUrl;
@@ -264,6 +271,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
 
 /** The longest a run probes for the store to come back after its last fault. */
 const RECOVERY_PROBE_MS = 30_000;
+/** The longest a replicated run waits for its cluster to be whole again before reading back. */
+const CLUSTER_SETTLE_MS = 30_000;
 
 /** Knows whether a fault ended with no acknowledged append since (the checker's rule for time to recover). */
 function recoveryTracker(): HistorySink & { awaiting: boolean } {

@@ -50,6 +50,17 @@ export interface SubscriptionDeps {
 
 type Resolved = ResolvedSubscriptionOptions;
 
+/**
+ * How long one pull request lives (nats.js sends the server an idle heartbeat every half of it). A pull
+ * request waits at the consumer's leader: when that node dies, the request dies with it and nothing says
+ * so; the client finds out only when two heartbeats are missed, then asks for the consumer and pulls again.
+ * With nats.js's default (30 s, heartbeats every 15 s) a subscriber stood still for 44 s after its
+ * consumer's leader was SIGKILLed (3-node cluster, nats-server 2.9.10; the replicated_leader_kill chaos
+ * scenario); with 5 s it resumes within seconds (test/topology/nats-cluster.int.test.ts). The price is a
+ * pull request every 5 s and a heartbeat every 2.5 s while a subscription is idle.
+ */
+export const PULL_EXPIRES_MS = 5_000;
+
 /** Server-side backoff for ack-wait expiries only (see the file comment), or undefined when it would change nothing. */
 function ackExpiryBackoff(r: Resolved): number[] | undefined {
   if (r.maxDeliver <= 1) return undefined;
@@ -107,7 +118,7 @@ export async function openSubscription(
 
   const consumer = await js.consumers.get(jsStream, name).catch((err) => Promise.reject(translateReadError(err)));
   const messages: ConsumerMessages = await consumer
-    .consume({ max_messages: r.batchSize })
+    .consume({ max_messages: r.batchSize, expires: PULL_EXPIRES_MS })
     .catch((err) => Promise.reject(translateReadError(err)));
 
   /** Set by close(): no new handler starts. */
