@@ -13,7 +13,8 @@ import { createNatsMonitor } from '../infra/nats-monitor.ts';
 import type { Servers } from '../infra/servers.ts';
 import type { MetricsServer } from '../runners/load/metrics-server.ts';
 import { setRunTracer, setWorkerTracing } from '../runners/load/tracing.ts';
-import { otlpTracesUrl, startTracing, type Tracing } from '../observability/tracing-sdk.ts';
+import { otlpTracesUrl } from '../observability/otlp-url.ts';
+import type { Tracing } from '../observability/tracing-sdk.ts';
 
 
 /** How long a run waits for Prometheus's first scrape of its /metrics before it starts. */
@@ -150,7 +151,8 @@ export async function startRunObservability(input: {
   }
   let tracing: Tracing | undefined;
   if (options.otlp) {
-    tracing = startTracing({ otlpUrl: options.otlp });
+    // The SDK loads only for a run that traces (src/observability/otlp-url.ts).
+    tracing = (await import('../observability/tracing-sdk.ts')).startTracing({ otlpUrl: options.otlp });
     setRunTracer(tracing.tracer);
     // Load workers started from now on export their own spans (src/runners/load/worker-thread.ts).
     setWorkerTracing(options.otlp);

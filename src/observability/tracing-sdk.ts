@@ -7,6 +7,7 @@ import type { Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { otlpTracesUrl } from './otlp-url.ts';
 
 export interface Tracing extends AsyncDisposable {
   readonly tracer: Tracer;
@@ -14,12 +15,7 @@ export interface Tracing extends AsyncDisposable {
   shutdown(): Promise<void>;
 }
 
-/** `http://host:4318` means OTLP/HTTP's default traces path, `/v1/traces`; any other path is used as given. */
-export function otlpTracesUrl(url: string): string {
-  const u = new URL(url);
-  if (u.pathname === '/' || u.pathname === '') u.pathname = '/v1/traces';
-  return u.toString();
-}
+export { otlpTracesUrl } from './otlp-url.ts';
 
 /** Which thread's spans a resource holds (`eventbench.thread`: `main`, `worker 0`, ...). */
 export const THREAD_ATTRIBUTE = 'eventbench.thread';

@@ -12,6 +12,7 @@ import { analyse } from '../../src/workloads/debt-cases/risk-model.ts';
 import { decide, DEFAULT_RULES, parseRules } from '../../src/workloads/debt-cases/rules.ts';
 import { CASE_SCHEMAS } from '../../src/workloads/debt-cases/events.ts';
 import { validateData } from '../../src/workloads/schema.ts';
+import { seededFaker } from '../../src/workloads/common.ts';
 
 const OURS = ['debt-cases', 'documents', 'file-uploads', 'domain-events', 'invoices'] as const;
 
@@ -240,5 +241,29 @@ describe('ids spelled from character codes equal their templates', () => {
       // Two generators with one seed: one gives the word, the other spells rng.hex(6) of the same word.
       expect(documentEventId(m, new Random(seed).uint32())).toBe(`evt-${m}-${new Random(seed).hex(6)}`);
     });
+  });
+});
+
+describe('seededFaker', () => {
+  // It builds on faker's nl locale entry (one locale loaded, not the package index with all of them).
+  it('draws what a Faker on [nl, en, base] with the same seed draws', async () => {
+    const { Faker, base, en, nl } = await import('@faker-js/faker');
+    const draw = (f: InstanceType<typeof Faker>) =>
+      Array.from({ length: 50 }, () => [
+        f.person.fullName(),
+        f.location.city(),
+        f.internet.email(),
+        f.string.alphanumeric({ length: 12, casing: 'lower' }),
+        f.system.fileName({ extensionCount: 0 }),
+        f.lorem.sentence(),
+      ]);
+    const library = new Faker({ locale: [nl, en, base] });
+    library.seed(42);
+    expect(draw(seededFaker(42))).toEqual(draw(library));
+    // Each call is an instance of its own: drawing from one does not move another.
+    const a = seededFaker(1);
+    const b = seededFaker(1);
+    a.person.fullName();
+    expect(b.person.fullName()).toBe(seededFaker(1).person.fullName());
   });
 });
