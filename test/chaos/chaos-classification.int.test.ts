@@ -30,6 +30,27 @@ import { createStore } from '../../src/store/index.ts';
 import { testNatsUrl, uniqueName } from '../support/servers.ts';
 import { deleteStreams } from '../jetstream/helpers.ts';
 
+/** Whether a commit now waits for the synchronous standby: a probe insert into `sync_probe` waits (then is cancelled) or not. */
+async function commitWaitsForStandby(url: string, admin: pg.Client): Promise<boolean> {
+  const probe = new pg.Client({ connectionString: url });
+  await probe.connect();
+  try {
+    const pid = (await probe.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    let settled = false;
+    // A transaction that wrote WAL commits with a wait for the standby (one that only took an xid does not).
+    const done = probe.query('INSERT INTO sync_probe VALUES (1)').finally(() => (settled = true));
+    const inSyncRep = async () => (await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'SyncRep'", [pid])).rowCount === 1;
+    await waitFor(async () => settled || (await inSyncRep()), 5_000, 10);
+    const waits = !settled && (await inSyncRep());
+    // Cancelling the wait leaves the probe's commit committed locally (with a warning).
+    if (waits) await admin.query('SELECT pg_cancel_backend($1)', [pid]);
+    await done.catch(() => {});
+    return waits;
+  } finally {
+    await probe.end().catch(() => {});
+  }
+}
+
 describe('postgres: pg_terminate_backend after a local commit', () => {
   let server: ServerHandle;
   beforeAll(async () => {
@@ -46,9 +67,14 @@ describe('postgres: pg_terminate_backend after a local commit', () => {
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     try {
+      await admin.query('CREATE TABLE sync_probe (x int)');
       await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'ghost'");
       await admin.query('SELECT pg_reload_conf()');
       expect(await waitFor(async () => (await admin.query('SHOW synchronous_standby_names')).rows[0].synchronous_standby_names === 'ghost', 5_000)).toBe(true);
+      // A commit waits for a standby only once the checkpointer has loaded the setting too (it tells the
+      // backends that a synchronous standby is defined), which can come after SHOW says 'ghost': under a
+      // loaded full test run the append then committed without waiting. Probe until a commit waits.
+      expect(await waitFor(() => commitWaitsForStandby(server.url, admin), 10_000, 50)).toBe(true);
 
       const outcome = store.appendToStream('acct-1', [{ id: 'e1', type: 'chaos.written', data: {} }], { expectedVersion: 'no_stream' }).then(
         () => undefined,
