@@ -15,8 +15,6 @@ export interface Tracing extends AsyncDisposable {
   shutdown(): Promise<void>;
 }
 
-export { otlpTracesUrl } from './otlp-url.ts';
-
 /** Which thread's spans a resource holds (`eventbench.thread`: `main`, `worker 0`, ...). */
 export const THREAD_ATTRIBUTE = 'eventbench.thread';
 
