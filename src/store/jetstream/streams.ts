@@ -90,8 +90,10 @@ export async function ensureStream(jsm: JetStreamManager, cfg: StreamSpec, sourc
     return { item: { kind: 'stream', name: cfg.name, status: 'created', detail: source }, differences: [] };
   } catch (err) {
     const code = apiCode(err);
-    if (code === JS_ERR.streamNameInUse) {
-      // Created meanwhile by another process (with another config, or the add would have succeeded).
+    if (code === JS_ERR.streamNameInUse || code === JS_ERR.subjectsOverlap) {
+      // Created meanwhile by another process. nats-server refuses the slower of two concurrent creates
+      // with "name already in use" or with "subjects overlap", the overlapping stream being this very one
+      // (seen in a full test run: two processes appending to a new category at the same moment).
       const now = await existingStream(jsm, cfg.name);
       if (now) return compared(cfg, now, source);
     }
