@@ -125,7 +125,7 @@ export class PregeneratedGenerator implements ObservingGenerator {
 }
 
 /** How long a scrape waits for a worker's own counters before using its latest periodic copy. */
-const SCRAPE_TIMEOUT_MS = 1000;
+export const SCRAPE_TIMEOUT_MS = 1000;
 
 const EMPTY_LIVE: LiveStats = { sent: 0, appends: 0, events: 0, errors: 0, dropped: 0, inFlight: 0, p99Ms: 0, window: '', firstSend: null };
 
