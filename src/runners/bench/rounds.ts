@@ -57,12 +57,14 @@ export function planRounds(backends: BackendName[], options: BenchOptions, runId
 }
 
 /**
- * Before a baseline round: has the adapter of the round's namespace create the workload's category where
- * the baseline writes into it. The JetStream adapter creates a category's stream on first use (an append
- * or a subscription), and a round of its own namespace has had neither when it runs without a consumer:
- * a subscription opened and deleted at once creates it, through the contract, before the clock starts.
+ * Before a round without a consumer: has the adapter of the round's namespace create the workload's
+ * category, for a raw-driver baseline that writes into it, and before several load workers would each
+ * create it on their first append. The JetStream adapter creates a category's stream on first use (an
+ * append or a subscription), and a round of its own namespace has had neither when it runs without a
+ * consumer: a subscription opened and deleted at once creates it, through the contract, before the clock
+ * starts.
  */
-export async function prepareBaselineCategory(adapter: EventStore, category: string, runId: string): Promise<void> {
+export async function prepareCategory(adapter: EventStore, category: string, runId: string): Promise<void> {
   const name = `prepare_${runId}`.slice(0, 64);
   const subscription = await adapter.subscribe(name, async () => {}, { category, from: 'end', closeTimeoutMs: 1000 });
   await subscription.close();

@@ -29,7 +29,7 @@ import { LATE_SEND_MS, totalErrors } from './recorder.ts';
 import { busiestPhase, judgeClientBound, ResourceSampler } from './resources.ts';
 import { checkReplay, measureCatchUp, type ReplayKind } from '../bench/catch-up.ts';
 import { measureProjectionRebuild } from '../bench/projection-rebuild.ts';
-import { prepareBaselineCategory } from '../bench/rounds.ts';
+import { prepareCategory } from '../bench/rounds.ts';
 import type { LoadScenario } from './scenario.ts';
 import { rateAt, totalDurationMs, type Segment } from './schedule.ts';
 
@@ -129,13 +129,16 @@ async function runRound(options: RunLoadOptions): Promise<BackendResult> {
     throw err;
   }
   const adapterStore = companion ?? store;
-  // Without a consumer nothing of the adapter's has touched the round's namespace yet (rounds.ts).
-  if (companion && !scenario.consumer && !scenario.processors) {
+  // Without a consumer nothing of the adapter's has touched the round's namespace yet (rounds.ts). The
+  // category is made here, once, also before several workers start: each would otherwise create it on
+  // its first append, all at the same moment, and concurrent creates of one stream can crash nats-server
+  // 2.9.10 (src/store/jetstream/README.md; test/load/load-workers.int.test.ts).
+  if ((companion || scenario.workers > 1) && !scenario.consumer && !scenario.processors) {
     try {
-      await prepareBaselineCategory(companion, workload.category, scenario.runId);
+      await prepareCategory(adapterStore, workload.category, scenario.runId);
     } catch (err) {
       await closeQuietly(store);
-      await closeQuietly(companion);
+      if (companion) await closeQuietly(companion);
       throw err;
     }
   }
