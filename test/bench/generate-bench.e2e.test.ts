@@ -2,7 +2,8 @@
  * `npm run bench:generate` as a user runs it, with short rounds and the test NATS server as the same-run
  * reference: it ends by itself with exit 0 and writes `<stamp>.json` / `.md` with a ceiling row per
  * workload (generation + serialisation over serialisation alone, with the per-round spread and a verdict
- * that follows from it). The numbers are not judged (a shared machine).
+ * that follows from it) and the per-event breakdown (stringify alone, generation alone, and the generation
+ * budget the target leaves). The numbers are not judged (a shared machine).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -27,6 +28,10 @@ interface CeilingRow {
   target: number;
   meets: boolean;
   verdict: 'yes' | 'NO' | 'noise';
+  stringifyUs: number;
+  generatedUs: number;
+  generationAloneUs: number;
+  budgetUs: number;
 }
 
 describe('bench:generate', () => {
@@ -54,10 +59,17 @@ describe('bench:generate', () => {
       expect(r.ratioMin).toBeLessThanOrEqual(r.ratioMax);
       expect(r.meets).toBe(r.ratio >= r.target);
       expect(r.verdict).toBe(r.ratioMin >= r.target ? 'yes' : r.ratioMax < r.target ? 'NO' : 'noise');
+      // Per event: generation alone measured, next to the budget the target leaves it.
+      expect(r.generationAloneUs, r.workload).toBeGreaterThan(0);
+      expect(r.generatedUs).toBeCloseTo(1e6 / r.generatedPerSec, 2);
+      expect(r.stringifyUs).toBeCloseTo(1e6 / r.stringifyAlonePerSec, 2);
+      expect(r.budgetUs).toBeCloseTo(r.stringifyUs * (1 / r.target - 1), 2);
     }
     expect(result.results.find((r) => r.workload.startsWith('jetstream raw publish'))!.eventsPerSec).toBeGreaterThan(0);
     const md = readFileSync(join(out, files.find((f) => f.endsWith('.md'))!), 'utf8');
     expect(md).toContain('| workload | generated + stringify events/s | stringify alone events/s | ratio | per round min-max | meets | every round |');
     for (const r of result.ceiling) expect(md).toContain(`| ${r.workload} | ${r.generatedPerSec.toLocaleString('en')} |`);
+    expect(md).toContain('| workload | stringify alone | generated + stringify | generation alone | generation budget at the target | generation alone within it |');
+    for (const r of result.ceiling) expect(md).toContain(`| ${r.workload} | ${r.stringifyUs} | ${r.generatedUs} | ${r.generationAloneUs} | ${r.budgetUs} | ${r.generationAloneUs <= r.budgetUs ? 'yes' : 'NO'} |`);
   });
 });
