@@ -173,8 +173,8 @@ for (const name of WORKLOAD_NAMES) {
   const sim = new CaseSimulator({ seed: 1 });
   ceilings[`debt-cases (lifecycle)${CEILING}`] = () => Array.from({ length: CHUNK / 4 }, () => caseLifecycle(sim));
 }
-// Generation alone (no serialisation): with the ceiling row, it shows whether the two costs add up.
-// They do not: generating and serialising one after the other costs more than both alone (below).
+// Generation alone (no serialisation): next to the ceiling row, what generation costs and whether it fits
+// the budget the target leaves it (docs/workloads.md, "Generation target").
 const GENERATION = ' [generation alone]';
 for (const name of WORKLOAD_NAMES) {
   cases[`${name}${GENERATION}`] = () => {
@@ -370,7 +370,7 @@ const md: string[] = [
       `| ${r.workload} | ${r.stringifyUs ?? '-'} | ${r.generatedUs ?? '-'} | ${r.generationAloneUs ?? '-'} | ${r.budgetUs ?? '-'} | ${r.generationAloneUs === null || r.budgetUs === null ? '-' : r.generationAloneUs <= r.budgetUs ? 'yes' : 'NO'} |`,
   ),
   '',
-  `"generation budget": what generation may add to serialisation for ${GENERATION_TARGET}x (stringify alone x (1/${GENERATION_TARGET} - 1)). "generation alone": the generator with nothing after it. Where it is over the budget, no faster serialisation closes the gap. Generating and serialising one after the other usually costs more than the two measured apart (the generator's code and the serialiser share the core's caches), so within the budget is necessary, not sufficient.`,
+  `"generation budget": what generation may add to serialisation for ${GENERATION_TARGET}x (stringify alone x (1/${GENERATION_TARGET} - 1)). "generation alone": the generator with nothing after it. Where it is over the budget, no faster serialisation closes the gap. Generating and serialising one after the other usually costs more than the two measured apart (most likely because the generator's code and the serialiser share the core's caches), so within the budget is necessary, not sufficient.`,
   '',
 ];
 writeFileSync(`${args.out}/${stamp}.md`, `${md.join('\n')}\n`);
