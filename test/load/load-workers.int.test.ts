@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/runners/load/run.ts';
 import { jetStreamNames } from '../../src/store/jetstream/naming.ts';
 import { testNatsUrl, uniqueName } from '../support/servers.ts';
+import { deleteStreams } from '../jetstream/helpers.ts';
 
 const WORKERS = 3;
 
@@ -54,6 +55,7 @@ describe(`load with ${WORKERS} workers on JetStream, no consumer`, () => {
       expect(creates.filter((s) => s === names.categoryStream('synthetic'))).toHaveLength(1);
     } finally {
       await nc.close();
+      await deleteStreams(testNatsUrl(), namespace);
     }
   });
 });
