@@ -114,10 +114,12 @@ describe('managed JetStream cluster', () => {
     const namespace = uniqueName('sub');
     const name = uniqueName('s');
     const writer = await openStore(namespace);
-    await writer.appendToStream('orders-0', [{ id: `${namespace}-first`, type: 'placed', data: {} }]);
-    // Create the durable consumer, then find its leader.
+    // Create the durable consumer (and the category's stream), then find its leader. Before the first
+    // append: a probe that saw the event would acknowledge it, and the reader below would never get it
+    // (a full test run failed so, waiting for the first event).
     const probe = await writer.subscribe(name, async () => {}, { category: 'orders' });
     await probe.close();
+    await writer.appendToStream('orders-0', [{ id: `${namespace}-first`, type: 'placed', data: {} }]);
     const nc = await connect({ servers: cluster.url.split(','), name: 'eventbench-test-consumer-leader' });
     let consumerLeader: number | undefined;
     try {
