@@ -38,6 +38,8 @@ export interface LogicalRelay {
 
 /** Events decoded but not yet acknowledged by JetStream; beyond this the slot's stream is paused. */
 const MAX_BUFFERED = 10_000;
+/** How long close() waits for the server to release the slot (see `dropSlot`). */
+const SLOT_RELEASE_MS = 5_000;
 
 /** Slot and publication name: at most 63 characters (PostgreSQL's NAMEDATALEN), so a long schema is cut. */
 export function slotName(schema: string): string {
@@ -172,6 +174,29 @@ export function startLogicalRelay(options: LogicalRelayOptions): LogicalRelay {
     }
   }
 
+  /**
+   * Ours: dropped, so no slot outlives the run and holds WAL back. The server marks the slot inactive a
+   * moment after the replication connection ends (when its walsender exits), so a drop right after
+   * `stop()` can find it still active and drop nothing (a full test run left the slot so): try again
+   * for up to SLOT_RELEASE_MS. A slot still active after that belongs to another relay that took it
+   * over, which drops it when it stops.
+   */
+  async function dropSlot(): Promise<void> {
+    const deadline = Date.now() + SLOT_RELEASE_MS;
+    const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
+    try {
+      for (;;) {
+        const { rows } = await admin.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+        if (rows.length === 0 || Date.now() >= deadline) return;
+        if (rows[0]!.active) await pause();
+        // Refused (taken over between the two queries: 55006): the next round sees it active.
+        else await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]).catch(pause);
+      }
+    } catch {
+      // The server is away: nothing to drop it on.
+    }
+  }
+
   const running = run();
   let closing: Promise<void> | undefined;
   return {
@@ -184,10 +209,7 @@ export function startLogicalRelay(options: LogicalRelayOptions): LogicalRelay {
         await service?.stop().catch(() => {});
         await running;
         await flushing?.catch(() => {});
-        if (holdsSlot) {
-          // Ours: dropped, so no slot outlives the run and holds WAL back.
-          await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]).catch(() => {});
-        }
+        if (holdsSlot) await dropSlot();
         await admin.end().catch(() => {});
       })();
       return closing;
